@@ -1,0 +1,3 @@
+from a2c.cli import main
+
+main()

@@ -1,0 +1,94 @@
+"""Analyze: turn one inventory entry into ``<app-id>/analysis.json``."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from a2c.analyzers.registry import Registry
+from a2c.discovery import classify_process
+from a2c.errors import A2CError, AppNotFound, HostError
+from a2c.hosts.base import Host
+from a2c.model import AnalyzerResult, Finding, InventoryEntry, ProcessInfo
+from a2c.workspace import ANALYSIS, Workspace
+
+log = logging.getLogger(__name__)
+
+TEMPLATE_VERSION = "1.0"
+
+
+@dataclass(frozen=True)
+class AnalyzeResult:
+    app_id: str
+    path: Path
+    document: dict[str, Any]
+    findings: tuple[Finding, ...]
+
+
+def locate_process(entry: InventoryEntry, host: Host, registry: Registry) -> tuple[InventoryEntry, ProcessInfo]:
+    """The running process of an application: its recorded pid if that is still it, else a search.
+
+    Applications restart; the id is stable, the pid is not.
+    """
+    analyzers = registry.ordered()
+    notes: list[str] = []
+    try:
+        proc = host.process(entry.process_id)
+        current = classify_process(proc, host, analyzers, notes)
+        if current is not None and current.app_id == entry.app_id:
+            return current, proc
+    except HostError:
+        pass
+    processes, _ = host.scan_processes(lambda n, e, c: any(a.wants(n, e, c) for a in analyzers))
+    for proc in sorted(processes, key=lambda p: (p.create_time, p.pid)):
+        current = classify_process(proc, host, analyzers, notes)
+        if current is not None and current.app_id == entry.app_id:
+            return current, proc
+    raise AppNotFound(
+        f"application {entry.app_id} is not running on {host.name} (it was process {entry.process_id})",
+        "Start the application, then run `a2c inventory` and `a2c analyze` again.",
+    )
+
+
+def analyze_application(workspace: Workspace, app_id: str, host: Host, registry: Registry) -> AnalyzeResult:
+    entry = workspace.inventory_entry(app_id)
+    entry, proc = locate_process(entry, host, registry)
+    analyzer = registry.get(entry.analyzer_id) or registry.for_type(entry.application_type)
+    if analyzer is None:
+        raise AppNotFound(f"no analyzer for application type {entry.application_type}",
+                          "Install the analyzer plugin that listed this application.")
+    try:
+        result = analyzer.analyze(entry, proc, host)
+    except A2CError:
+        raise
+    except Exception as exc:  # a crashing analyzer becomes a finding; the generic one takes over
+        log.exception("analyzer %s crashed on %s", analyzer.id, app_id)
+        fallback = registry.for_type("java-generic") if analyzer.runtime == "java" else None
+        if fallback is None or fallback is analyzer:
+            raise A2CError(f"analyzer {analyzer.id} failed on {app_id}: {exc}",
+                           "Run again with --debug and report the traceback.") from exc
+        result = fallback.analyze(dataclasses.replace(entry, analyzer_id=fallback.id), proc, host)
+        result = dataclasses.replace(result, findings=result.findings + (
+            Finding("A2C-E001", "error", f"analyzer {analyzer.id} failed ({exc}); analyzed in process mode instead"),))
+    document = build_document(result)
+    path = workspace.app_dir(app_id) / ANALYSIS
+    if path.exists():
+        shutil.copy2(path, path.with_name(ANALYSIS + ".previous"))
+    workspace.write_analysis(app_id, document)
+    return AnalyzeResult(app_id, path, document, result.findings)
+
+
+def build_document(result: AnalyzerResult) -> dict[str, Any]:
+    from a2c.analyzers.java.common import created_time
+
+    return {
+        "a2CTemplateVersion": TEMPLATE_VERSION,
+        "createdTime": created_time(),
+        "containerParameters": dict(result.container_parameters),
+        "analysisInfo": dict(result.analysis_info),
+        "findings": [f.to_json() for f in result.findings],
+    }

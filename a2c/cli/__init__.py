@@ -1,0 +1,102 @@
+"""The ``a2c`` command: a root group with the global options and one small module per command.
+
+Commands only gather options and call one core function; ``main()`` is the only place that
+prints errors and chooses the exit status.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import traceback
+
+import click
+
+from a2c import __version__
+from a2c.cli.context import AppContext
+from a2c.cli.output import Output
+from a2c.errors import A2CError, ExitStatus
+
+log = logging.getLogger("a2c")
+
+HELP = """a2c discovers the Java applications running on a server and moves them into containers on AWS.
+
+\b
+Workflow (each step reads the previous step's file in the workspace):
+  a2c init                                     configure the workspace and AWS profile
+  a2c inventory                                find applications  -> inventory.json
+  a2c analyze --application-id ID              study one          -> ID/analysis.json (edit it)
+  a2c containerize --application-id ID         build and prove    -> image, ID/Artifacts/, ID/deployment.json
+  a2c generate app-deployment --application-id ID               -> ID/EcsDeployment/
+  a2c extract --application-id ID              archive an app to containerize on another machine
+"""
+
+
+@click.group(help=HELP, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--workspace", metavar="DIR", help="Workspace folder (default: the one `a2c init` set, else ~/a2c). Env: A2C_WORKSPACE.")
+@click.option("--json", "json_mode", is_flag=True, help="Print results as JSON on stdout, without progress output.")
+@click.option("-v", "--verbose", count=True, help="Show build output and other detail line by line.")
+@click.option("--debug", is_flag=True, help="Show tracebacks for unexpected errors.")
+@click.version_option(__version__, "--version", prog_name="a2c")
+@click.pass_context
+def cli(ctx: click.Context, workspace: str | None, json_mode: bool, verbose: int, debug: bool) -> None:
+    ctx.obj = AppContext(workspace_option=workspace, output=Output(json_mode=json_mode, verbose=verbose), debug=debug)
+
+
+def _register() -> None:
+    from a2c.cli import analyze, containerize, extract, generate, init, inventory
+
+    for module in (init, inventory, analyze, extract, containerize):
+        cli.add_command(module.command)
+    cli.add_command(generate.group)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> None:
+    json_mode = "--json" in (argv if argv is not None else sys.argv[1:])
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        cli.main(args=argv, prog_name="a2c", standalone_mode=False, auto_envvar_prefix="A2C")
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(ExitStatus.INTERRUPTED)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(ExitStatus.USAGE)
+    except A2CError as exc:
+        log.error("%s (hint: %s)", exc.message, exc.hint, exc_info=debug)
+        _report(json_mode, exc.message, exc.hint, exc.exit_status)
+        sys.exit(exc.exit_status)
+    except KeyboardInterrupt:
+        click.echo("Interrupted; run the same command again to finish the job.", err=True)
+        sys.exit(ExitStatus.INTERRUPTED)
+    except Exception as exc:  # anything unexpected: short note, log path, traceback on --debug
+        log.exception("unexpected error")
+        where = _log_path()
+        hint = f"The details are in {where}." if where else ""
+        hint += " Run again with --debug to see the traceback." if not debug else ""
+        _report(json_mode, f"unexpected error: {type(exc).__name__}: {exc}", hint.strip(), ExitStatus.UNEXPECTED)
+        if debug:
+            traceback.print_exc()
+        sys.exit(ExitStatus.UNEXPECTED)
+
+
+def _report(json_mode: bool, message: str, hint: str, status: int) -> None:
+    if json_mode:
+        click.echo(json.dumps({"error": message, "hint": hint, "exitStatus": int(status)}, indent=2))
+        return
+    click.echo(click.style("Error: ", fg="red", bold=True) + message, err=True)
+    if hint:
+        click.echo("Hint: " + hint, err=True)
+
+
+def _log_path() -> str:
+    for handler in logging.getLogger("a2c").handlers:
+        if getattr(handler, "_a2c", False):
+            return getattr(handler, "baseFilename", "")
+    return ""

@@ -1,0 +1,33 @@
+"""``a2c analyze``: study one application and write its editable analysis.json."""
+
+from __future__ import annotations
+
+import click
+
+from a2c.cli.context import AppContext
+
+
+@click.command("analyze", help="Analyze one application from the inventory: runtime and version, ports, "
+               "configuration, files, secrets. Writes ID/analysis.json, whose containerParameters you may edit.")
+@click.option("--application-id", "app_id", required=True, metavar="ID", help="An id from `a2c inventory`.")
+@click.option("--snapshot", metavar="DIR", help="Read a host snapshot folder instead of this machine.")
+@click.pass_obj
+def command(app: AppContext, app_id: str, snapshot: str | None) -> None:
+    from a2c.analysis import analyze_application
+
+    result = analyze_application(app.workspace, app_id, app.local_host(snapshot), app.registry())
+    params = result.document["containerParameters"]
+
+    def human() -> None:
+        out = app.output
+        out.step(f"Analysis written to {result.path}")
+        info = result.document["analysisInfo"]
+        out.echo(f"  type {info['applicationType']}, Java {info['AdvancedAppInfo'].get('jdkVersion') or '?'}, "
+                 f"port {params['applicationPort']}, base image {params['containerBaseImage']}")
+        for finding in result.findings:
+            out.echo(f"  [{finding.severity}] {finding.code} {finding.message}")
+        out.next_steps(f"Review and edit containerParameters in {result.path}",
+                       f"a2c containerize --application-id {app_id}")
+
+    app.output.result({"applicationId": app_id, "analysis": str(result.path),
+                       "findings": [f.to_json() for f in result.findings]}, human)

@@ -1,0 +1,57 @@
+"""``a2c containerize``: build the image and prove it runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from a2c.cli.context import AppContext
+
+
+@click.command("containerize", help="Write ID/Artifacts (Dockerfile, entry and health scripts), build the image by "
+               "streaming the application's files to the Docker engine, then run it and probe applicationPort over "
+               "HTTP. Writes ID/deployment.json for `a2c generate app-deployment`.")
+@click.option("--application-id", "app_id", metavar="ID", help="An analyzed application on this host.")
+@click.option("--input-archive", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Build from an archive written by `a2c extract` (on another machine).")
+@click.option("--base-image", metavar="IMAGE", help="Set containerParameters.containerBaseImage in analysis.json first.")
+@click.option("--build-only", is_flag=True, help="Build from the existing Artifacts (your edits kept); do not run it.")
+@click.option("--no-validate", is_flag=True, help="Build, but do not run the image to check it.")
+@click.option("--validate-timeout", type=click.IntRange(5, 3600), default=180, show_default=True,
+              help="Seconds to wait for the containerized application to answer.")
+@click.pass_obj
+def command(app: AppContext, app_id: str | None, input_archive: Path | None, base_image: str | None,
+            build_only: bool, no_validate: bool, validate_timeout: int) -> None:
+    from a2c.containerize import ContainerizeRequest, containerize
+
+    if bool(app_id) == bool(input_archive):
+        raise click.UsageError("give exactly one of --application-id and --input-archive")
+    workspace = app.workspace
+    if input_archive:
+        from a2c.extract import unpack_archive
+
+        app_id, host = unpack_archive(input_archive, workspace)
+        app.output.step(f"Unpacked {input_archive} for {app_id}")
+    else:
+        host = app.local_host()
+    assert app_id is not None
+    if base_image:
+        analysis = workspace.read_analysis(app_id)
+        analysis["containerParameters"]["containerBaseImage"] = base_image
+        workspace.write_analysis(app_id, analysis)
+    request = ContainerizeRequest(app_id=app_id, build_only=build_only, validate=not (no_validate or build_only),
+                                  validate_timeout=float(validate_timeout))
+    result = containerize(workspace, request, host, app.registry(), app.output)
+    for note in result.notes:
+        app.output.warn(note)
+    steps = [] if build_only else [
+        f"docker run --rm -p {_port(workspace, app_id)}:{_port(workspace, app_id)} {result.image}",
+        f"Review {workspace.app_dir(app_id) / 'deployment.json'}",
+        f"a2c generate app-deployment --application-id {app_id}",
+    ]
+    app.output.result(result.to_json(), lambda: app.output.next_steps(*steps))
+
+
+def _port(workspace, app_id: str) -> int:
+    return int(workspace.read_analysis(app_id)["containerParameters"].get("applicationPort") or 8080)

@@ -1,0 +1,29 @@
+"""``a2c extract``: archive one application so another machine can containerize it."""
+
+from __future__ import annotations
+
+import click
+
+from a2c.cli.context import AppContext
+
+
+@click.command("extract", help="Write ID/ID-extraction.tar: the application's files, its analysis.json and the "
+               "facts of its process, so that `a2c containerize --input-archive` can build it on a worker machine "
+               "with Docker.")
+@click.option("--application-id", "app_id", required=True, metavar="ID", help="An analyzed application.")
+@click.pass_obj
+def command(app: AppContext, app_id: str) -> None:
+    from a2c.errors import HostError
+    from a2c.extract import extract_application
+
+    workspace = app.workspace
+    host = app.local_host()
+    analysis = workspace.read_analysis(app_id)
+    try:
+        process = host.process(int(analysis["analysisInfo"].get("processId", 0)))
+    except HostError:
+        process = None
+    result = extract_application(workspace, app_id, host, app.registry(), app.output, process)
+    app.output.result(result.__dict__, lambda: app.output.next_steps(
+        "Copy the archive to a machine with Docker and a2c installed",
+        f"a2c containerize --input-archive {result.archive}"))

@@ -1,0 +1,41 @@
+"""``a2c inventory``: list the applications running on this host."""
+
+from __future__ import annotations
+
+import click
+
+from a2c.cli.context import AppContext
+
+
+@click.command("inventory", help="Find the Java applications running on this host (Tomcat, Spring Boot, any other "
+               "java process) and write inventory.json. Application ids stay the same across runs and restarts.")
+@click.option("--type", "runtime", type=click.Choice(["java"]), default=None, help="Only this runtime.")
+@click.option("--snapshot", metavar="DIR", help="Read a host snapshot folder instead of this machine.")
+@click.pass_obj
+def command(app: AppContext, runtime: str | None, snapshot: str | None) -> None:
+    from a2c.discovery import discover
+
+    workspace = app.workspace
+    host = app.local_host(snapshot)
+    result = discover(host, app.registry(), runtime)
+    path = workspace.write_inventory(result.entries)
+    for note in result.notes:
+        app.output.detail(note)
+
+    def human() -> None:
+        out = app.output
+        if not result.entries:
+            out.echo("No Java applications found running on this host.")
+        else:
+            out.table(
+                ["APPLICATION ID", "TYPE", "PID", "PORTS", "WEB APPS", "BASE"],
+                [[e.app_id, e.application_type, str(e.process_id), ",".join(map(str, e.ports)) or "-",
+                  ",".join(e.web_apps) or "-", e.base_dir] for e in result.entries.values()],
+            )
+        if result.notes:
+            out.echo(f"\n{len(result.notes)} process(es) skipped (details with -v).")
+        out.step(f"Inventory written to {path}")
+        if result.entries:
+            out.next_steps(f"a2c analyze --application-id {next(iter(result.entries))}")
+
+    app.output.result({k: v.to_json() for k, v in result.entries.items()}, human)

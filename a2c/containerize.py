@@ -1,0 +1,155 @@
+"""Containerize: analysis.json -> Artifacts/ -> image (streamed build) -> running proof."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from a2c.analyzers.registry import Registry
+from a2c.build.context import ContextWriter
+from a2c.build.validate import ValidationResult, validate_image
+from a2c.deployment import build_deployment
+from a2c.errors import A2CError, AppNotFound, BuildFailed
+from a2c.generate.container import render_container_artifacts
+from a2c.hosts.base import Host
+from a2c.model import BuildPlan
+from a2c.progress import Reporter
+from a2c.workspace import DEPLOYMENT, Workspace, atomic_write_json
+
+log = logging.getLogger(__name__)
+
+RENDER_RECORD = ".a2c-rendered.json"
+
+
+@dataclass(frozen=True)
+class ContainerizeRequest:
+    app_id: str
+    build_only: bool = False
+    validate: bool = True
+    validate_timeout: float = 180.0
+
+
+@dataclass
+class ContainerizeResult:
+    app_id: str
+    image: str
+    image_id: str = ""
+    image_size: int = 0
+    artifacts: list[str] = field(default_factory=list)
+    kept_edited: list[str] = field(default_factory=list)
+    validation: ValidationResult | None = None
+    deployment: str = ""
+    context_files: int = 0
+    context_bytes: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        data = {k: v for k, v in self.__dict__.items() if k != "validation"}
+        data["validation"] = None if self.validation is None else {
+            "url": self.validation.url, "status": self.validation.status, "seconds": round(self.validation.seconds, 1)}
+        return data
+
+
+def make_plan(analysis: dict[str, Any], host: Host, registry: Registry) -> BuildPlan:
+    info = analysis["analysisInfo"]
+    analyzer = registry.get(info.get("analyzer", "")) or registry.for_type(info["applicationType"])
+    if analyzer is None:
+        raise AppNotFound(f"no analyzer can build application type {info['applicationType']}",
+                          "Install the analyzer plugin that analyzed this application.")
+    return analyzer.plan(analysis, host)
+
+
+def _digest(text: str | bytes) -> str:
+    return hashlib.sha256(text.encode() if isinstance(text, str) else text).hexdigest()
+
+
+def write_artifacts(directory: Path, rendered: dict[str, str], workspace: Workspace, reuse: bool) -> tuple[list[str], list[str]]:
+    """Write rendered artifacts, keeping any file the user edited since a2c last wrote it."""
+    record_path = directory / RENDER_RECORD
+    try:
+        record = json.loads(record_path.read_text())
+    except (OSError, ValueError):
+        record = {}
+    to_write: dict[str, str] = {}
+    kept: list[str] = []
+    for name, text in rendered.items():
+        path = directory / name
+        if path.exists():
+            current = path.read_bytes()
+            edited = record.get(name) != _digest(current)
+            if reuse or edited:
+                kept.append(name)
+                continue
+        to_write[name] = text
+    workspace.write_files(directory, to_write, executable=tuple(n for n in to_write if n.endswith(".sh")))
+    record.update({n: _digest(t) for n, t in to_write.items()})
+    atomic_write_json(record_path, record)
+    return sorted(rendered), kept
+
+
+def containerize(workspace: Workspace, request: ContainerizeRequest, host: Host, registry: Registry,
+                 reporter: Reporter) -> ContainerizeResult:
+    from a2c.gateways.docker_engine import DockerEngine
+
+    app_id = request.app_id
+    analysis = workspace.read_analysis(app_id)
+    params = analysis["containerParameters"]
+    image = f"{params['imageRepository']}:{params['imageTag']}"
+    result = ContainerizeResult(app_id=app_id, image=image)
+
+    plan = make_plan(analysis, host, registry)
+    present = tuple(l.name for l in plan.layers if any(host.lstat(p) is not None for p in l.paths))
+    for layer in plan.layers:
+        for path in layer.paths:
+            if host.lstat(path) is None:
+                result.notes.append(f"{path} (layer {layer.name}) does not exist on {host.name}; skipped")
+    rendered = render_container_artifacts(plan, host_name=analysis["analysisInfo"].get("hostName", host.name),
+                                          health_path=params.get("healthCheckPath", "/"),
+                                          secrets=analysis["analysisInfo"].get("secrets", []), nonempty_layers=present)
+    artifacts_dir = workspace.artifacts_dir(app_id)
+    result.artifacts, result.kept_edited = write_artifacts(artifacts_dir, rendered, workspace, reuse=request.build_only)
+    for name in result.kept_edited:
+        reporter.warn(f"Artifacts/{name} was edited by hand; building from your version (delete it to regenerate)")
+    reporter.step(f"Wrote build artifacts to {artifacts_dir}")
+
+    engine = DockerEngine.connect()
+    artifact_bytes = {name: (artifacts_dir / name).read_bytes() for name in rendered}
+    writer = ContextWriter(host, plan, artifact_bytes,
+                           progress=lambda s: reporter.detail(f"context: {s.files} files, {s.bytes // (1024 * 1024)} MiB"))
+    reporter.step(f"Building {image} from {plan.base_image} (context streamed from {host.name})")
+    try:
+        built = engine.build(writer, image, reporter.detail)
+    except BuildFailed as exc:
+        if "pull access denied" in exc.message or "not found" in exc.message.lower():
+            exc.hint = (f"The base image {plan.base_image} is not available to this Docker engine: pull it, or set "
+                        f"containerParameters.containerBaseImage in analysis.json to a local JRE image.")
+        raise
+    result.image_id, result.image_size = built.image_id, built.size
+    result.context_files, result.context_bytes = writer.stats.files, writer.stats.bytes
+    for link in writer.stats.links_kept:
+        result.notes.append(f"link kept as a link (its target is not copied): {link}")
+    for path in writer.stats.unreadable:
+        result.notes.append(f"could not read {path}; not in the image")
+    reporter.step(f"Built {image} ({built.size // (1024 * 1024)} MiB, {writer.stats.files} files from the host)")
+    if request.build_only:
+        return result
+
+    deployment_path = workspace.app_dir(app_id) / DEPLOYMENT
+    if not deployment_path.exists():
+        workspace.write_deployment(app_id, build_deployment(analysis))
+        reporter.step(f"Wrote {deployment_path}")
+    result.deployment = str(deployment_path)
+
+    if request.validate:
+        result.validation = validate_image(engine, image, app_id, int(params.get("applicationPort") or 0),
+                                           params.get("healthCheckPath", "/"), request.validate_timeout, reporter)
+        reporter.step(f"Pre-validation succeeded: HTTP {result.validation.status} from {result.validation.url} "
+                      f"after {result.validation.seconds:.1f}s")
+    return result
+
+
+__all__ = ["ContainerizeRequest", "ContainerizeResult", "containerize", "make_plan", "A2CError"]

@@ -1,0 +1,87 @@
+"""generate app-deployment: deployment.json -> EcsDeployment/ (and the image pushed to ECR on request)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from a2c.deployment import build_deployment
+from a2c.errors import InvalidFile
+from a2c.generate.ecs import render_ecs
+from a2c.progress import Reporter
+from a2c.workspace import DEPLOYMENT, Workspace
+
+
+@dataclass(frozen=True)
+class DeploymentRequest:
+    app_id: str
+    image_uri: str | None = None
+    push: bool = False
+    aws_profile: str | None = None
+    aws_region: str | None = None
+
+
+def check_targets(deployment: dict[str, Any], source: str) -> None:
+    flags = {
+        "ecsParameters.createEcsArtifacts": deployment["ecsParameters"].get("createEcsArtifacts", False),
+        "eksParameters.createEksArtifacts": deployment.get("eksParameters", {}).get("createEksArtifacts", False),
+        "appRunnerParameters.createAppRunnerArtifacts":
+            deployment.get("appRunnerParameters", {}).get("createAppRunnerArtifacts", False),
+    }
+    chosen = [k for k, v in flags.items() if v]
+    if len(chosen) != 1:
+        raise InvalidFile(f"{source}: exactly one of {', '.join(flags)} must be true (now: {', '.join(chosen) or 'none'})",
+                          f"Edit {source} and set one target to true.")
+    if chosen[0] != "ecsParameters.createEcsArtifacts":
+        raise InvalidFile(f"{source}: $.{chosen[0]}: only Amazon ECS artifacts are generated in this version",
+                          f"Set ecsParameters.createEcsArtifacts to true in {source}.")
+
+
+def push_to_ecr(workspace: Workspace, request: DeploymentRequest, deployment: dict[str, Any], reporter: Reporter) -> str:
+    from a2c.config import load_config
+    from a2c.gateways.aws import AwsClients, ecr_login, ensure_ecr_repository
+    from a2c.gateways.docker_engine import DockerEngine, push_image
+
+    config = load_config()
+    clients = AwsClients(profile=request.aws_profile or (config.awsProfile if config and config.awsProfile != "default" else None),
+                         region=request.aws_region or (config.awsRegion if config else None) or None)
+    engine = DockerEngine.connect()
+    local = deployment["imageName"]
+    repo_name = local.rsplit(":", 1)[0]
+    uri = ensure_ecr_repository(clients, repo_name)
+    reporter.step(f"ECR repository {uri}")
+    user, password, registry = ecr_login(clients)
+    # Tests (and private registries that mirror ECR) name another registry host for the push.
+    override = os.environ.get("A2C_ECR_REGISTRY")
+    if override:
+        uri = f"{override.rstrip('/')}/{repo_name}"
+    pushed = push_image(engine, local, uri, deployment["ecrParameters"]["ecrRepoTag"], user, password, reporter.detail)
+    reporter.step(f"Pushed {local} to {pushed}")
+    return pushed
+
+
+def generate_app_deployment(workspace: Workspace, request: DeploymentRequest, reporter: Reporter) -> dict[str, Any]:
+    app_id = request.app_id
+    analysis = workspace.read_analysis(app_id)
+    path = workspace.app_dir(app_id) / DEPLOYMENT
+    if not path.exists():
+        workspace.write_deployment(app_id, build_deployment(analysis))
+        reporter.step(f"Wrote {path}")
+    deployment = workspace.read_deployment(app_id)
+    check_targets(deployment, str(path))
+    image_uri = request.image_uri or ""
+    if request.push:
+        image_uri = push_to_ecr(workspace, request, deployment, reporter)
+    files = render_ecs(deployment, image_uri, str(path))
+    out_dir = workspace.app_dir(app_id) / "EcsDeployment"
+    written = workspace.write_files(out_dir, files)
+    reporter.step(f"Generated CloudFormation template at {out_dir / 'ecs-master.yml'}")
+    return {
+        "applicationId": app_id,
+        "deployment": str(path),
+        "template": str(out_dir / "ecs-master.yml"),
+        "files": [str(p) for p in written],
+        "imageUri": image_uri,
+        "stackName": deployment["ecsParameters"].get("stackName") or f"a2c-{app_id}-ECS",
+    }

@@ -1,0 +1,70 @@
+"""Inventory: which known applications run on a host, each under a stable id."""
+
+from __future__ import annotations
+
+import logging
+import shlex
+from dataclasses import dataclass, field
+
+from a2c.analyzers.registry import Registry
+from a2c.hosts.base import Host
+from a2c.ids import application_id
+from a2c.model import InventoryEntry, ProcessInfo
+from a2c.analyzers.common.secrets import mask_cmdline
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class InventoryResult:
+    entries: dict[str, InventoryEntry]
+    notes: list[str] = field(default_factory=list)
+
+
+def discover(host: Host, registry: Registry, runtime: str | None = None) -> InventoryResult:
+    analyzers = [a for a in registry.ordered() if runtime in (None, a.runtime)]
+
+    def wanted(name: str, exe: str, cmdline: tuple[str, ...]) -> bool:
+        return any(a.wants(name, exe, cmdline) for a in analyzers)
+
+    processes, notes = host.scan_processes(wanted)
+    processes.sort(key=lambda p: (p.create_time, p.pid))
+    entries: dict[str, InventoryEntry] = {}
+    for proc in processes:
+        entry = classify_process(proc, host, analyzers, notes)
+        if entry is None:
+            continue
+        if entry.app_id in entries:
+            # Several processes of one application (workers, restarts): keep the oldest pid.
+            notes.append(f"process {proc.pid} belongs to {entry.app_id} (already listed as process "
+                         f"{entries[entry.app_id].process_id})")
+            continue
+        entries[entry.app_id] = entry
+    return InventoryResult(entries, notes)
+
+
+def classify_process(proc: ProcessInfo, host: Host, analyzers: list, notes: list[str]) -> InventoryEntry | None:
+    for analyzer in analyzers:
+        if not analyzer.wants(proc.name, proc.exe, proc.cmdline):
+            continue
+        try:
+            detection = analyzer.detect(proc, host)
+        except Exception as exc:  # one broken analyzer must not hide the others' findings
+            log.exception("analyzer %s failed on process %s", analyzer.id, proc.pid)
+            notes.append(f"analyzer {analyzer.id} failed on process {proc.pid}: {exc}")
+            continue
+        if detection is None:
+            continue
+        return InventoryEntry(
+            app_id=application_id(detection.application_type, detection.identity),
+            application_type=detection.application_type,
+            analyzer_id=detection.analyzer_id,
+            process_id=proc.pid,
+            cmdline=shlex.join(mask_cmdline(list(proc.cmdline))),
+            identity=detection.identity,
+            base_dir=detection.base_dir,
+            web_apps=detection.web_apps,
+            ports=tuple(sorted({s.port for s in proc.listening})),
+            user=proc.username,
+        )
+    return None

@@ -1,0 +1,73 @@
+"""One error type for everything a user can act on.
+
+Every error carries a message (what is wrong), a hint (what to do next) and an exit
+status, so that only the CLI's ``main()`` decides how to print and exit.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class ExitStatus(enum.IntEnum):
+    """Exit codes a script can branch on; documented in the README."""
+
+    OK = 0
+    UNEXPECTED = 1
+    USAGE = 2
+    WORKSPACE = 3
+    NOT_FOUND = 4
+    HOST = 5
+    INVALID_FILE = 6
+    DOCKER_UNAVAILABLE = 7
+    BUILD_FAILED = 8
+    VALIDATION_FAILED = 9
+    AWS = 10
+    INTERRUPTED = 130
+
+
+class A2CError(Exception):
+    exit_status: ExitStatus = ExitStatus.UNEXPECTED
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class WorkspaceError(A2CError):
+    exit_status = ExitStatus.WORKSPACE
+
+
+class AppNotFound(A2CError):
+    exit_status = ExitStatus.NOT_FOUND
+
+
+class HostError(A2CError):
+    """A file or process on the application host could not be read."""
+
+    exit_status = ExitStatus.HOST
+
+
+class InvalidFile(A2CError):
+    """A workspace file (edited by the user) or a customer file does not parse or validate."""
+
+    exit_status = ExitStatus.INVALID_FILE
+
+
+class DockerUnavailable(A2CError):
+    exit_status = ExitStatus.DOCKER_UNAVAILABLE
+
+
+class BuildFailed(A2CError):
+    exit_status = ExitStatus.BUILD_FAILED
+
+
+class ValidationFailed(A2CError):
+    """The built image ran but did not answer on its application port."""
+
+    exit_status = ExitStatus.VALIDATION_FAILED
+
+
+class AWSError(A2CError):
+    exit_status = ExitStatus.AWS

@@ -1,0 +1,160 @@
+"""The one module that talks to the Docker engine; its errors become a2c's errors here."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+from a2c.errors import BuildFailed, DockerUnavailable, ValidationFailed
+
+log = logging.getLogger(__name__)
+
+_HINT_UNAVAILABLE = ("Start the Docker engine (e.g. `sudo systemctl start docker` or `sudo dockerd &`) "
+                     "or point DOCKER_HOST at one, then run the command again.")
+
+
+@dataclass(frozen=True)
+class BuiltImage:
+    image_id: str
+    tag: str
+    size: int
+
+
+class DockerEngine:
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    @classmethod
+    def connect(cls) -> "DockerEngine":
+        import docker
+        from docker.errors import DockerException
+
+        try:
+            client = docker.from_env(timeout=300)
+            client.ping()
+        except (DockerException, OSError) as exc:
+            raise DockerUnavailable(f"cannot reach the Docker engine ({_short(exc)})", _HINT_UNAVAILABLE) from exc
+        return cls(client)
+
+    def build(self, context: Iterable[bytes], tag: str, on_line: Callable[[str], None], labels: dict[str, str] | None = None) -> BuiltImage:
+        """Send the tar stream as the build context; report each line of build output."""
+        from docker.errors import APIError, DockerException
+
+        image_id = ""
+        try:
+            stream = self.client.api.build(fileobj=context, custom_context=True, tag=tag, rm=True, forcerm=True,
+                                           decode=True, pull=False, labels=labels or None)
+            for chunk in stream:
+                if "error" in chunk:
+                    detail = chunk.get("errorDetail", {}).get("message") or chunk["error"]
+                    raise BuildFailed(f"docker build of {tag} failed: {detail.strip()}",
+                                      "Fix the Dockerfile in Artifacts/ (or the base image) and run "
+                                      "`a2c containerize --build-only` again; the full log is in the workspace log.")
+                text = chunk.get("stream") or chunk.get("status") or ""
+                if text.strip():
+                    on_line(text.rstrip("\n"))
+                aux = chunk.get("aux") or {}
+                if "ID" in aux:
+                    image_id = aux["ID"]
+        except APIError as exc:
+            raise BuildFailed(f"docker build of {tag} failed: {_short(exc)}",
+                              "Check that the base image exists locally or can be pulled.") from exc
+        except DockerException as exc:
+            raise DockerUnavailable(f"lost the Docker engine during the build ({_short(exc)})", _HINT_UNAVAILABLE) from exc
+        image = self.client.images.get(tag)
+        return BuiltImage(image_id=image_id or image.id, tag=tag, size=int(image.attrs.get("Size", 0)))
+
+    def image_exists(self, name: str) -> bool:
+        from docker.errors import ImageNotFound
+
+        try:
+            self.client.images.get(name)
+            return True
+        except ImageNotFound:
+            return False
+
+    def image_attrs(self, name: str) -> dict[str, Any]:
+        return self.client.images.get(name).attrs
+
+    def run_detached(self, image: str, container_port: int, name: str, environment: dict[str, str] | None = None) -> tuple[Any, int]:
+        """Start the image with its port published on a free loopback port; returns (container, host port)."""
+        from docker.errors import APIError
+
+        try:
+            container = self.client.containers.run(
+                image, detach=True, name=name, environment=environment or {},
+                ports={f"{container_port}/tcp": ("127.0.0.1", None)}, labels={"com.a2c.validation": "true"},
+            )
+            container.reload()
+        except APIError as exc:
+            raise ValidationFailed(f"could not start a container from {image}: {_short(exc)}",
+                                   "Check the image with `docker run` by hand.") from exc
+        bindings = (container.attrs.get("NetworkSettings", {}).get("Ports") or {}).get(f"{container_port}/tcp") or []
+        host_port = int(bindings[0]["HostPort"]) if bindings else 0
+        return container, host_port
+
+    def container_state(self, container: Any) -> dict[str, Any]:
+        container.reload()
+        return container.attrs.get("State", {})
+
+    def logs(self, container: Any, tail: int = 40) -> str:
+        try:
+            return container.logs(tail=tail).decode("utf-8", "replace")
+        except Exception:  # the container may be gone already
+            return ""
+
+    def remove(self, container: Any) -> None:
+        from docker.errors import DockerException
+
+        try:
+            container.remove(force=True)
+        except DockerException as exc:
+            log.warning("could not remove container %s: %s", getattr(container, "name", "?"), exc)
+
+    def remove_by_name(self, name: str) -> None:
+        from docker.errors import DockerException, NotFound
+
+        try:
+            self.client.containers.get(name).remove(force=True)
+        except NotFound:
+            pass
+        except DockerException as exc:
+            log.warning("could not remove container %s: %s", name, exc)
+
+
+def _short(exc: BaseException) -> str:
+    text = getattr(exc, "explanation", None) or str(exc)
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    try:
+        text = json.loads(text).get("message", text)
+    except (ValueError, AttributeError):
+        pass
+    return str(text).strip().splitlines()[0][:300] if str(text).strip() else type(exc).__name__
+
+
+def push_image(engine: DockerEngine, local: str, repository: str, tag: str, username: str, password: str,
+               on_line: Callable[[str], None]) -> str:
+    """Tag ``local`` as ``repository:tag`` and push it with basic auth (ECR's token); returns the pushed reference."""
+    from docker.errors import APIError, DockerException, ImageNotFound
+
+    try:
+        engine.client.images.get(local).tag(repository, tag)
+        stream = engine.client.api.push(repository, tag=tag, stream=True, decode=True,
+                                        auth_config={"username": username, "password": password})
+        for chunk in stream:
+            if "error" in chunk:
+                raise BuildFailed(f"push of {repository}:{tag} failed: {chunk['error']}",
+                                  "Check the registry credentials and that the repository exists.")
+            status = chunk.get("status", "")
+            if status:
+                on_line(f"{status} {chunk.get('progress', '')}".strip())
+    except ImageNotFound as exc:
+        raise BuildFailed(f"no local image {local} to push", "Run `a2c containerize` first.") from exc
+    except APIError as exc:
+        raise BuildFailed(f"push of {repository}:{tag} failed: {_short(exc)}", "Check the registry and credentials.") from exc
+    except DockerException as exc:
+        raise DockerUnavailable(f"lost the Docker engine during the push ({_short(exc)})", _HINT_UNAVAILABLE) from exc
+    return f"{repository}:{tag}"

@@ -1,0 +1,1 @@
+"""Pure generators: models in, ``{relative path: text}`` out, rendered from templates/."""

@@ -1,0 +1,161 @@
+"""A host read from a folder: an extracted ``a2c extract`` archive or a test fixture.
+
+Layout: ``host.json`` (host name, os-release, processes) and ``files/`` holding the host's
+files at their absolute paths. Links are resolved inside ``files/`` the way the host would
+resolve them, so an absolute or ``..`` link can never reach outside the snapshot.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+import stat as stat_module
+from typing import Any, BinaryIO
+
+from a2c.errors import HostError, InvalidFile
+from a2c.hosts.base import Host, ProcessFilter, parse_os_release
+from a2c.hosts.local import _file_stat
+from a2c.model import Connection, FileStat, ProcessInfo, Socket
+
+_MAX_LINKS = 40
+
+
+class SnapshotHost(Host):
+    def __init__(self, root: str) -> None:
+        self.root = os.path.abspath(root)
+        self.files = os.path.join(self.root, "files")
+        meta_path = os.path.join(self.root, "host.json")
+        try:
+            with open(meta_path, encoding="utf-8") as handle:
+                self.meta: dict[str, Any] = json.load(handle)
+        except FileNotFoundError:
+            self.meta = {}
+        except (OSError, ValueError) as exc:
+            raise InvalidFile(f"{meta_path}: not a readable host snapshot ({exc})", "Run `a2c extract` again.") from exc
+        self.name = self.meta.get("hostname", os.path.basename(self.root))
+
+    # -- processes -------------------------------------------------------------------------
+    def scan_processes(self, wanted: ProcessFilter | None = None) -> tuple[list[ProcessInfo], list[str]]:
+        procs = [process_from_json(p) for p in self.meta.get("processes", [])]
+        if wanted is not None:
+            procs = [p for p in procs if wanted(p.name, p.exe, p.cmdline)]
+        return procs, []
+
+    def process(self, pid: int) -> ProcessInfo:
+        for proc in self.scan_processes()[0]:
+            if proc.pid == pid:
+                return proc
+        raise HostError(f"process {pid} is not in the snapshot {self.root}", "Run `a2c extract` again.")
+
+    def os_release(self) -> dict[str, str]:
+        if "osRelease" in self.meta:
+            return dict(self.meta["osRelease"])
+        return super().os_release()
+
+    def user_name(self, uid: int) -> str:
+        return str(self.meta.get("users", {}).get(str(uid), ""))
+
+    # -- files -----------------------------------------------------------------------------
+    def _local(self, path: str) -> str:
+        return self.files + posixpath.normpath("/" + path)
+
+    def realpath(self, path: str) -> str:
+        """Resolve links component by component, rooted at the snapshot."""
+        pending = [p for p in posixpath.normpath("/" + path).split("/") if p]
+        resolved = "/"
+        hops = 0
+        while pending:
+            part = pending.pop(0)
+            if part == "..":
+                resolved = posixpath.dirname(resolved)
+                continue
+            candidate = posixpath.join(resolved, part)
+            local = self._local(candidate)
+            if os.path.islink(local):
+                hops += 1
+                if hops > _MAX_LINKS:
+                    raise HostError(f"too many levels of links at {path}", "Check for a link loop in the snapshot.")
+                target = os.readlink(local)
+                if target.startswith("/"):
+                    resolved = "/"
+                pending = [p for p in target.split("/") if p and p != "."] + pending
+            else:
+                resolved = candidate
+        return resolved
+
+    def lstat(self, path: str) -> FileStat | None:
+        norm = posixpath.normpath("/" + path)
+        parent = self.realpath(posixpath.dirname(norm))
+        virtual = posixpath.join(parent, posixpath.basename(norm)) if norm != "/" else "/"
+        local = self._local(virtual)
+        try:
+            st = os.lstat(local)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise HostError(f"cannot read {path} in the snapshot: {exc.strerror}") from exc
+        link = os.readlink(local) if stat_module.S_ISLNK(st.st_mode) else ""
+        return _file_stat(virtual, st, link)
+
+    def list_dir(self, path: str) -> list[str]:
+        try:
+            return sorted(os.listdir(self._local(self.realpath(path))))
+        except OSError as exc:
+            raise HostError(f"cannot list {path} in the snapshot: {exc.strerror}") from exc
+
+    def open(self, path: str) -> BinaryIO:
+        local = self._local(self.realpath(path))
+        try:
+            fd = os.open(local, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError as exc:
+            raise HostError(f"cannot read {path} in the snapshot: {exc.strerror}") from exc
+        if not stat_module.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise HostError(f"{path} is not a regular file")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+
+
+def process_to_json(proc: ProcessInfo) -> dict[str, Any]:
+    return {
+        "pid": proc.pid,
+        "cmdline": list(proc.cmdline),
+        "exe": proc.exe,
+        "cwd": proc.cwd,
+        "environ": dict(proc.environ),
+        "username": proc.username,
+        "uid": proc.uid,
+        "gid": proc.gid,
+        "ppid": proc.ppid,
+        "createTime": proc.create_time,
+        "listening": [{"port": s.port, "address": s.address, "protocol": s.protocol} for s in proc.listening],
+        "connections": [
+            {"remoteAddress": c.remote_address, "remotePort": c.remote_port, "localPort": c.local_port}
+            for c in proc.connections
+        ],
+        "openFiles": list(proc.open_files),
+    }
+
+
+def process_from_json(data: dict[str, Any]) -> ProcessInfo:
+    return ProcessInfo(
+        pid=int(data["pid"]),
+        cmdline=tuple(data.get("cmdline", ())),
+        exe=data.get("exe", ""),
+        cwd=data.get("cwd", ""),
+        environ=dict(data.get("environ", {})),
+        username=data.get("username", ""),
+        uid=int(data.get("uid", -1)),
+        gid=int(data.get("gid", -1)),
+        ppid=int(data.get("ppid", 0)),
+        create_time=float(data.get("createTime", 0.0)),
+        listening=tuple(Socket(s["port"], s.get("address", ""), s.get("protocol", "tcp")) for s in data.get("listening", [])),
+        connections=tuple(
+            Connection(c["remoteAddress"], c["remotePort"], c.get("localPort", 0)) for c in data.get("connections", [])
+        ),
+        open_files=tuple(data.get("openFiles", ())),
+    )
+
+
+__all__ = ["SnapshotHost", "process_to_json", "process_from_json", "parse_os_release"]

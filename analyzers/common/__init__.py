@@ -1,0 +1,1 @@
+"""Readers shared by all analyzers, hardened for untrusted customer files."""

@@ -1,0 +1,54 @@
+"""The one way a2c parses customer XML: no DTD loading, no entities, no network, bounded size.
+
+server.xml, web.config and friends come from machines we do not control; a file with an
+entity bomb or a ``file://`` entity must give a clear error, not a hang or a leak.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from a2c.errors import InvalidFile
+
+MAX_XML_BYTES = 8 * 1024 * 1024
+
+
+class UnsafeXML(InvalidFile):
+    """A customer XML file that declares entities or cannot be parsed safely."""
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_blank_text=False,
+    )
+
+
+def parse_xml(data: bytes, source: str) -> etree._Element:
+    """Parse untrusted XML; raise UnsafeXML (with the file name) for anything dangerous or broken."""
+    if len(data) > MAX_XML_BYTES:
+        raise UnsafeXML(f"{source}: XML file larger than {MAX_XML_BYTES} bytes; not parsed")
+    try:
+        root = etree.fromstring(data, _parser())
+    except etree.XMLSyntaxError as exc:
+        raise UnsafeXML(f"{source}: not well-formed XML ({exc})", "Fix the file on the host, then run the step again.") from exc
+    dtd = root.getroottree().docinfo.internalDTD
+    if dtd is not None and any(True for _ in dtd.iterentities()):
+        raise UnsafeXML(
+            f"{source}: declares XML entities; a2c does not expand entities in customer files",
+            "Replace the entity references with their values, then run the step again.",
+        )
+    return root
+
+
+def serialize_xml(root: etree._Element) -> bytes:
+    return etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8")
+
+
+def local_name(element: etree._Element) -> str:
+    tag = element.tag
+    return etree.QName(tag).localname if isinstance(tag, str) else ""

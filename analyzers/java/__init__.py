@@ -1,0 +1,1 @@
+"""Analyzers for Java applications."""

@@ -1,0 +1,191 @@
+"""What every Java analyzer reports the same way: process facts, runtime, ports, secrets."""
+
+from __future__ import annotations
+
+import datetime
+import posixpath
+import re
+from typing import Any, Mapping
+
+from a2c import __version__
+from a2c.analyzers.common.secrets import MASK, env_var_for, is_secret_name, mask_cmdline, mask_mapping
+from a2c.analyzers.java.jvm import JavaCommand, default_base_image, parse_java_cmdline, read_java_runtime, uses_heap_flags
+from a2c.errors import HostError
+from a2c.hosts.base import Host
+from a2c.model import Finding, InventoryEntry, ProcessInfo
+
+# Environment that belongs to the login session or the tool that started the process, not to the app.
+_ENV_NOISE = {
+    "PATH", "HOME", "PWD", "OLDPWD", "SHLVL", "TERM", "USER", "LOGNAME", "SHELL", "MAIL", "HOSTNAME",
+    "_", "JAVA_HOME", "JRE_HOME", "LS_COLORS", "DISPLAY", "COLORTERM", "INVOCATION_ID", "JOURNAL_STREAM",
+    "SYSTEMD_EXEC_PID", "MANAGERPID", "NOTIFY_SOCKET", "LISTEN_PID", "LISTEN_FDS", "CI", "TMPDIR",
+}
+_ENV_NOISE_PREFIXES = (
+    "SSH_", "XDG_", "SUDO_", "DBUS_", "PYTEST_", "A2C_", "GITHUB_", "RUNNER_", "PYENV", "VIRTUAL_ENV",
+    "CONDA", "TMUX", "TERM_", "WINDOWID", "LESS", "HIST", "PS1", "PIP_", "PYTHON", "OPENBLAS_",
+)
+LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+# Variables Java applications and their frameworks read; always carried into the image.
+_APP_VARS = {"JAVA_OPTS", "CATALINA_OPTS", "JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "LANG", "TZ", "UMASK"}
+_APP_PREFIXES = ("SPRING_", "SERVER_", "MANAGEMENT_", "LOGGING_", "LC_", "JBOSS_", "JETTY_")
+
+
+def image_environment(env: Mapping[str, str]) -> dict[str, str]:
+    """The part of an environment fit for an image: no session noise, no secrets."""
+    return {
+        k: v
+        for k, v in sorted(env.items())
+        if k not in _ENV_NOISE and not k.startswith(_ENV_NOISE_PREFIXES) and not is_secret_name(k) and v != MASK
+        and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", k)
+    }
+
+
+def application_environment(proc: ProcessInfo, host: Host) -> dict[str, str]:
+    """The variables set for this application, as opposed to inherited from the login session.
+
+    A variable counts when frameworks read it (JAVA_OPTS, SPRING_*, …) or when the process
+    has it but its parent does not (or with another value). Process 1's environment is often
+    unreadable, so an orphaned process only keeps the known variables; the rest stays visible
+    in analysisInfo.env for the user to add to containerParameters.environment.
+    """
+    parent_env: Mapping[str, str] | None = None
+    if proc.ppid > 1:
+        try:
+            parent_env = host.process(proc.ppid).environ or None
+        except HostError:
+            parent_env = None
+    chosen = {
+        k: v for k, v in proc.environ.items()
+        if k in _APP_VARS or k.startswith(_APP_PREFIXES) or (parent_env is not None and parent_env.get(k) != v)
+    }
+    return image_environment(chosen)
+
+
+def created_time() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def secrets_found(proc: ProcessInfo) -> list[dict[str, str]]:
+    """Where secrets were seen in the process; the app gets them back at run time by env var."""
+    found = []
+    for key, value in sorted(proc.environ.items()):
+        if value and is_secret_name(key):
+            found.append({"name": key, "foundIn": "environment", "envVar": key})
+    for arg in proc.cmdline[1:]:
+        key, sep, value = arg.partition("=")
+        name = key.lstrip("-")
+        name = name[1:] if key.startswith("-D") else name
+        if sep and value and is_secret_name(name):
+            found.append({"name": name, "foundIn": "command line", "envVar": env_var_for(name)})
+    return found
+
+
+def java_analysis_info(entry: InventoryEntry, proc: ProcessInfo, host: Host, command: JavaCommand) -> dict[str, Any]:
+    """App2Container's analysisInfo for a Java process, with our additions beside its fields."""
+    runtime = read_java_runtime(host, proc.exe or command.java)
+    os_data = host.os_release()
+    properties: dict[str, Any] = dict(mask_mapping(command.system_properties))
+    properties["classpath"] = ":".join(command.classpath)
+    properties["jdkVersion"] = runtime.version if runtime else ""
+    return {
+        "_comment2": "*** NON-EDITABLE: Analysis Results ***",
+        "processId": proc.pid,
+        "appId": entry.app_id,
+        "userId": str(proc.uid),
+        "groupId": str(proc.gid),
+        "cmdline": mask_cmdline(list(proc.cmdline)),
+        "webApp": entry.web_apps[0] if entry.web_apps else "",
+        "applicationType": entry.application_type,
+        "osData": os_data,
+        "osName": os_data.get("ID", ""),
+        "ports": [{"localPort": s.port, "protocol": s.protocol} for s in proc.listening],
+        "Properties": properties,
+        "AdvancedAppInfo": {
+            "Directories": {},
+            "distro": entry.application_type,
+            "flavor": "",
+            "jdkVersion": runtime.version if runtime else "",
+            "javaMajorVersion": runtime.major if runtime else 0,
+            "javaHome": runtime.home if runtime else "",
+            "version": "",
+        },
+        "env": mask_mapping(dict(proc.environ)),
+        "cwd": proc.cwd,
+        "exe": proc.exe,
+        "userNames": {str(proc.uid): proc.username} if proc.username else {},
+        "fileDescriptors": list(proc.open_files),
+        "dependencies": {},
+        "hostName": host.name,
+        "analyzer": entry.analyzer_id,
+        "a2cVersion": __version__,
+        "jvmOptions": [o for o in mask_cmdline(list(command.options)) if not o.startswith(("-D", "-cp", "-classpath"))],
+        "secrets": secrets_found(proc),
+    }
+
+
+def java_container_parameters(entry: InventoryEntry, info: Mapping[str, Any], environment: Mapping[str, str],
+                              **overrides: Any) -> dict[str, Any]:
+    major = info["AdvancedAppInfo"].get("javaMajorVersion", 0)
+    params: dict[str, Any] = {
+        "_comment1": "*** EDITABLE: The below section can be edited according to the application requirements. ***",
+        "imageRepository": entry.app_id,
+        "imageTag": "latest",
+        "containerBaseImage": default_base_image(major),
+        "appExcludedFiles": ["/root/.aws"],
+        "appSpecificFiles": [],
+        "applicationPort": entry.ports[0] if entry.ports else 0,
+        "applicationMode": True,
+        "logLocations": [],
+        "enableDynamicLogging": False,
+        "dependencies": [],
+        "healthCheckPath": "/",
+        "environment": dict(environment),
+    }
+    params.update(overrides)
+    return params
+
+
+def runtime_findings(info: Mapping[str, Any]) -> list[Finding]:
+    findings = []
+    if not info["AdvancedAppInfo"].get("jdkVersion"):
+        findings.append(Finding("JAVA-W001", "warning", "could not read the Java version from the runtime's release file; "
+                                "the default base image assumes Java 17", info.get("exe", "")))
+    for secret in info.get("secrets", []):
+        findings.append(Finding("SEC-W001", "warning",
+                                f"secret {secret['name']} found in the {secret['foundIn']}; it is kept out of the image "
+                                f"and must be supplied at run time as ${secret['envVar']}"))
+    return findings
+
+
+def entry_command(cmdline: list[str], secrets: list[dict[str, str]]) -> tuple[str, ...]:
+    """The original java command, made fit for a container.
+
+    The host's java path becomes the image's ``${JAVA}``; masked secrets become ``${A2C_SECRET_…}``
+    references resolved at run time; loopback-only bind addresses are dropped (a container
+    must listen on its own interface to be reachable); heap flags become container-aware.
+    """
+    by_name = {s["name"]: s["envVar"] for s in secrets if s.get("foundIn") == "command line"}
+    args: list[str] = ["${JAVA}"]
+    for arg in cmdline[1:]:
+        key, sep, value = arg.partition("=")
+        name = key[2:] if key.startswith("-D") else key.lstrip("-")
+        if sep and name in ("server.address", "address") and value in LOOPBACK:
+            continue
+        if sep and value == MASK and name in by_name:
+            arg = f"{key}=${{{by_name[name]}}}"
+        args.append(arg)
+    command = parse_java_cmdline(cmdline)
+    if command is not None and not uses_heap_flags(command.options):
+        args.insert(1, "-XX:MaxRAMPercentage=75.0")
+    return tuple(args)
+
+
+def workdir_for(info: Mapping[str, Any], copied: tuple[str, ...]) -> str:
+    cwd = info.get("cwd") or "/"
+    return cwd if any(cwd == p or cwd.startswith(p.rstrip("/") + "/") for p in copied) else copied[0] if copied else "/"
+
+
+def parent_dirs(paths: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(sorted({posixpath.dirname(p) for p in paths}))

@@ -1,0 +1,65 @@
+"""Any other Java process (process mode): what its command line names, on a JRE base."""
+
+from __future__ import annotations
+
+import posixpath
+from typing import Any, Mapping
+
+from a2c.analyzers.base import Analyzer
+from a2c.analyzers.java import common
+from a2c.analyzers.java.jvm import is_java, parse_java_cmdline
+from a2c.hosts.base import Host, join
+from a2c.model import AnalyzerResult, BuildPlan, CopyLayer, Detection, Finding, InventoryEntry, ProcessInfo
+
+
+class GenericJavaAnalyzer(Analyzer):
+    id = "java-generic"
+    runtime = "java"
+    application_type = "java-generic"
+    priority = 1000
+    description = "Any other Java process, containerized in process mode"
+
+    def wants(self, name: str, exe: str, cmdline: tuple[str, ...]) -> bool:
+        return is_java(name, exe, cmdline)
+
+    def detect(self, proc: ProcessInfo, host: Host) -> Detection | None:
+        command = parse_java_cmdline(proc.cmdline)
+        if command is None:
+            return None
+        cwd = proc.cwd or "/"
+        if command.jar:
+            jar = host.realpath(join(cwd, command.jar))
+            return Detection(self.id, self.application_type, identity=f"jar:{jar}", base_dir=posixpath.dirname(jar))
+        main = command.main_class or command.module or "?"
+        return Detection(self.id, self.application_type, identity=f"main:{main}@{cwd}", base_dir=cwd)
+
+    def analyze(self, entry: InventoryEntry, proc: ProcessInfo, host: Host) -> AnalyzerResult:
+        command = parse_java_cmdline(proc.cmdline)
+        assert command is not None
+        cwd = proc.cwd or "/"
+        info = common.java_analysis_info(entry, proc, host, command)
+        paths = [host.realpath(join(cwd, command.jar))] if command.jar else []
+        paths += [join(cwd, p.rstrip("*")) for p in command.classpath]
+        info["AdvancedAppInfo"]["Directories"] = {"base": entry.base_dir, "cwd": cwd}
+        info["processMode"] = {"paths": paths}
+        params = common.java_container_parameters(entry, info, common.application_environment(proc, host), applicationMode=False)
+        findings = common.runtime_findings(info) + [
+            Finding("JAVA-I001", "info", "no framework analyzer recognised this process; it is containerized in process "
+                    "mode from the paths its command line names (add others to appSpecificFiles)")
+        ]
+        return AnalyzerResult(info, params, tuple(findings))
+
+    def plan(self, analysis: Mapping[str, Any], host: Host) -> BuildPlan:
+        info, params = analysis["analysisInfo"], analysis["containerParameters"]
+        paths = tuple(info.get("processMode", {}).get("paths", ())) + tuple(params.get("appSpecificFiles", ()))
+        port = int(params.get("applicationPort") or 0)
+        return BuildPlan(
+            app_id=info["appId"],
+            base_image=params["containerBaseImage"],
+            layers=(CopyLayer("application", paths, excludes=tuple(params.get("appExcludedFiles", ()))),),
+            entrypoint=common.entry_command(info["cmdline"], info.get("secrets", [])),
+            workdir=info.get("cwd") or "/",
+            env=common.image_environment(params.get("environment", {})),
+            ports=(port,) if port else (),
+            health_port=port,
+        )

@@ -1,0 +1,221 @@
+"""Apache Tomcat (application mode): the server from CATALINA_HOME, the apps from CATALINA_BASE."""
+
+from __future__ import annotations
+
+import posixpath
+from typing import Any, Mapping
+
+from a2c.analyzers.base import Analyzer
+from a2c.analyzers.common.archives import read_text_member
+from a2c.analyzers.common.properties import parse_properties
+from a2c.analyzers.common.safexml import UnsafeXML, local_name, parse_xml, serialize_xml
+from a2c.analyzers.java import common
+from a2c.analyzers.java.jvm import is_java, parse_java_cmdline
+from a2c.errors import HostError
+from a2c.hosts.base import Host, join
+from a2c.model import AnalyzerResult, BuildPlan, CopyLayer, Detection, Finding, InventoryEntry, ProcessInfo
+
+BOOTSTRAP = "org.apache.catalina.startup.Bootstrap"
+# Debian and RPM packages link Tomcat's jars to the system's shared Java library folders.
+SHARED_JAR_ROOTS = ("/usr/share/java", "/usr/share/maven-repo", "/usr/lib/java")
+
+
+class TomcatAnalyzer(Analyzer):
+    id = "java-tomcat"
+    runtime = "java"
+    application_type = "java-tomcat"
+    priority = 10
+    description = "Apache Tomcat (Bootstrap main class, catalina.home/catalina.base)"
+
+    def wants(self, name: str, exe: str, cmdline: tuple[str, ...]) -> bool:
+        return is_java(name, exe, cmdline)
+
+    def detect(self, proc: ProcessInfo, host: Host) -> Detection | None:
+        command = parse_java_cmdline(proc.cmdline)
+        if command is None or command.main_class != BOOTSTRAP:
+            return None
+        home, base = catalina_dirs(command.system_properties, proc, host)
+        return Detection(
+            analyzer_id=self.id,
+            application_type=self.application_type,
+            identity=f"tomcat:{base}",
+            base_dir=base,
+            web_apps=tuple(list_web_apps(host, base, read_server_xml(host, base)[0])),
+        )
+
+    def analyze(self, entry: InventoryEntry, proc: ProcessInfo, host: Host) -> AnalyzerResult:
+        command = parse_java_cmdline(proc.cmdline)
+        assert command is not None
+        home, base = catalina_dirs(command.system_properties, proc, host)
+        server_xml, findings = read_server_xml(host, base)
+        info = common.java_analysis_info(entry, proc, host, command)
+        connectors = parse_connectors(server_xml) if server_xml is not None else []
+        web_apps = list_web_apps(host, base, server_xml)
+        conf = join(base, "conf")
+        info["AdvancedAppInfo"].update(
+            {
+                "Directories": {
+                    "base": base,
+                    "bin": join(home, "bin"),
+                    "conf": conf,
+                    "home": home,
+                    "lib": join(base, "lib") if host.is_dir(join(base, "lib")) else join(home, "lib"),
+                    "logConfig": join(conf, "logging.properties"),
+                    "logs": join(base, "logs"),
+                    "tempDir": command.system_properties.get("java.io.tmpdir", join(base, "temp")),
+                    "webapps": app_base(server_xml, base),
+                    "work": join(base, "work"),
+                },
+                "distro": "java-tomcat",
+                "version": tomcat_version(host, home),
+            }
+        )
+        info["tomcat"] = {
+            "connectors": connectors,
+            "webApps": web_apps,
+            "contextFiles": context_files(host, base),
+        }
+        port = http_port(connectors, proc, entry)
+        params = common.java_container_parameters(
+            entry,
+            info,
+            common.application_environment(proc, host),
+            applicationPort=port,
+            logLocations=[join(base, "logs")],
+            healthCheckPath="/" if "ROOT" in web_apps or not web_apps else f"/{web_apps[0]}/",
+        )
+        findings += common.runtime_findings(info)
+        if not connectors:
+            findings.append(Finding("TOMCAT-W001", "warning", "no HTTP connector found in server.xml", join(conf, "server.xml")))
+        return AnalyzerResult(info, params, tuple(findings))
+
+    def plan(self, analysis: Mapping[str, Any], host: Host) -> BuildPlan:
+        info, params = analysis["analysisInfo"], analysis["containerParameters"]
+        dirs = info["AdvancedAppInfo"]["Directories"]
+        home, base = dirs["home"], dirs["base"]
+        excluded = tuple(params.get("appExcludedFiles", ()))
+        transient = (dirs["logs"], dirs["work"], dirs["tempDir"])
+        layers = [CopyLayer("server", (home,), excludes=excluded, link_roots=SHARED_JAR_ROOTS)]
+        if base != home:
+            app_paths = [base] + [d for d in (dirs["conf"], dirs["webapps"]) if not d.startswith(base + "/")]
+            layers.append(CopyLayer("application", tuple(app_paths), excludes=excluded + transient, link_roots=SHARED_JAR_ROOTS))
+        extra = tuple(params.get("appSpecificFiles", ()))
+        if extra:
+            layers.append(CopyLayer("additional", extra, excludes=excluded))
+        generated: dict[str, bytes] = {}
+        server_xml_path = join(dirs["conf"], "server.xml")
+        patched = container_server_xml(host, server_xml_path)
+        if patched is not None:
+            generated[server_xml_path] = patched
+        copied = tuple(p for layer in layers for p in layer.paths)
+        return BuildPlan(
+            app_id=info["appId"],
+            base_image=params["containerBaseImage"],
+            layers=tuple(layers),
+            entrypoint=common.entry_command(info["cmdline"], info.get("secrets", [])),
+            workdir=common.workdir_for(info, copied),
+            env=common.image_environment(params.get("environment", {})),
+            ports=(int(params["applicationPort"]),) if params.get("applicationPort") else (),
+            health_port=int(params.get("applicationPort") or 0),
+            generated=generated,
+            writable_dirs=transient,
+        )
+
+
+def catalina_dirs(props: Mapping[str, str], proc: ProcessInfo, host: Host) -> tuple[str, str]:
+    home = props.get("catalina.home") or proc.environ.get("CATALINA_HOME", "") or proc.cwd
+    base = props.get("catalina.base") or proc.environ.get("CATALINA_BASE", "") or home
+    home = join(proc.cwd or "/", home)
+    base = join(proc.cwd or "/", base)
+    return host.realpath(home), host.realpath(base)
+
+
+def read_server_xml(host: Host, base: str) -> tuple[Any, list[Finding]]:
+    path = join(base, "conf", "server.xml")
+    try:
+        return parse_xml(host.read_bytes(path), path), []
+    except UnsafeXML as exc:
+        return None, [Finding("TOMCAT-E001", "error", exc.message, path)]
+    except HostError as exc:
+        return None, [Finding("TOMCAT-E002", "error", exc.message, path)]
+
+
+def parse_connectors(server_xml: Any) -> list[dict[str, Any]]:
+    connectors = []
+    for element in server_xml.iter():
+        if local_name(element) != "Connector":
+            continue
+        port = element.get("port", "")
+        connectors.append(
+            {
+                "port": int(port) if port.isdigit() else port,
+                "protocol": element.get("protocol", "HTTP/1.1"),
+                "address": element.get("address", ""),
+                "scheme": element.get("scheme", "http"),
+                "secure": element.get("secure", "false") == "true" or element.get("SSLEnabled", "false") == "true",
+                "redirectPort": element.get("redirectPort", ""),
+            }
+        )
+    return connectors
+
+
+def http_port(connectors: list[dict[str, Any]], proc: ProcessInfo, entry: InventoryEntry) -> int:
+    for connector in connectors:
+        if isinstance(connector["port"], int) and not connector["secure"] and "AJP" not in connector["protocol"].upper():
+            return connector["port"]
+    return entry.ports[0] if entry.ports else 8080
+
+
+def app_base(server_xml: Any, base: str) -> str:
+    if server_xml is not None:
+        for element in server_xml.iter():
+            if local_name(element) == "Host" and element.get("appBase"):
+                return join(base, element.get("appBase"))
+    return join(base, "webapps")
+
+
+def list_web_apps(host: Host, base: str, server_xml: Any) -> list[str]:
+    """Context names from the appBase (folders and WARs) and conf/Catalina/<host>/*.xml descriptors."""
+    names: set[str] = set()
+    webapps = app_base(server_xml, base)
+    for name in host.glob_names(webapps):
+        path = join(webapps, name)
+        if name.endswith(".war") and host.is_file(path):
+            names.add(name[:-4])
+        elif host.is_dir(path) and not name.startswith("."):
+            names.add(name)
+    for path in context_files(host, base):
+        names.add(posixpath.basename(path)[:-4])
+    return sorted(names, key=lambda n: (n != "ROOT", n))
+
+
+def context_files(host: Host, base: str) -> list[str]:
+    engine_dir = join(base, "conf", "Catalina")
+    found = []
+    for host_name in host.glob_names(engine_dir):
+        folder = join(engine_dir, host_name)
+        found += [join(folder, n) for n in host.glob_names(folder, (".xml",))]
+    return found
+
+
+def tomcat_version(host: Host, home: str) -> str:
+    text = read_text_member(host, join(home, "lib", "catalina.jar"), "org/apache/catalina/util/ServerInfo.properties")
+    return parse_properties(text).get("server.number", "") if text else ""
+
+
+def container_server_xml(host: Host, path: str) -> bytes | None:
+    """server.xml with loopback-only Connector addresses removed, or None when nothing needs changing.
+
+    On the host a connector bound to 127.0.0.1 is private; in a container it would be
+    unreachable from the published port.
+    """
+    try:
+        root = parse_xml(host.read_bytes(path), path)
+    except (UnsafeXML, HostError):
+        return None
+    changed = False
+    for element in root.iter():
+        if local_name(element) == "Connector" and element.get("address", "") in ("127.0.0.1", "localhost", "::1"):
+            del element.attrib["address"]
+            changed = True
+    return serialize_xml(root) if changed else None

@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Machine set-up for a2c's tests on Debian 12, as root: the Debian packages, a running
+# Docker engine, and local base images (nothing can be pulled from a public registry).
+# Idempotent: each step checks first, so a second run takes seconds.
+set -euo pipefail
+shopt -s nullglob
+export DEBIAN_FRONTEND=noninteractive
+
+JRE_IMAGE=a2c-test/jre17:latest
+BUSYBOX_IMAGE=a2c-test/busybox:latest
+PACKAGES=(docker.io tomcat10 tomcat10-docs debootstrap docker-registry skopeo apache2-utils
+          openssh-server curl busybox-static)
+
+tmpdirs=()
+our_policy=""
+cleanup() {
+    for d in "${tmpdirs[@]}"; do
+        umount "$d/proc" 2>/dev/null || true
+        # Never rm -rf through a still-mounted /proc.
+        mountpoint -q "$d/proc" || rm -rf --one-file-system "$d"
+    done
+    if [ -n "$our_policy" ]; then rm -f /usr/sbin/policy-rc.d; fi
+}
+trap cleanup EXIT
+
+step() {
+    local name=$1 start=$EPOCHREALTIME
+    shift
+    "$@"
+    awk -v n="$name" -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "setup: %-16s %6.1fs\n", n, b - a }'
+}
+
+# Run quietly into a log; show its tail only when the command fails.
+logged() {
+    local log=$1
+    shift
+    "$@" >"$log" 2>&1 || { echo "setup: failed: $*" >&2; tail -n 40 "$log" >&2; return 1; }
+}
+
+install_packages() {
+    command -v javac >/dev/null || PACKAGES+=(openjdk-17-jdk-headless)
+    local missing=() p
+    for p in "${PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+    done
+    [ ${#missing[@]} -gt 0 ] || return 0
+    # Keep apt from starting the packaged services: tests run their own on free ports.
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+        chmod +x /usr/sbin/policy-rc.d
+        our_policy=1
+    fi
+    logged /var/log/a2c-apt.log apt-get -q update
+    logged /var/log/a2c-apt.log apt-get -q -y install "${missing[@]}"
+}
+
+disable_tomcat_service() {
+    # Only systemd machines have a tomcat10 service (Debian ships no init script for it).
+    if [ -d /run/systemd/system ]; then
+        systemctl disable --now tomcat10 >/dev/null 2>&1 || true
+    fi
+}
+
+start_docker() {
+    docker info >/dev/null 2>&1 && return 0
+    # One dockerd per machine: a second one breaks the first one's bridge.
+    local pid
+    pid=$(cat /var/run/docker.pid 2>/dev/null || true)
+    if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
+        setsid dockerd --host unix:///var/run/docker.sock >>/var/log/a2c-dockerd.log 2>&1 </dev/null &
+    fi
+    for _ in $(seq 60); do
+        docker info >/dev/null 2>&1 && return 0
+        sleep 0.5
+    done
+    echo "setup: dockerd did not answer within 30 s" >&2
+    tail -n 30 /var/log/a2c-dockerd.log >&2
+    return 1
+}
+
+# The machine's own Debian mirror (never a hard-coded host).
+apt_mirror() {
+    local uri="" f
+    for f in /etc/apt/sources.list.d/*.sources; do
+        [ -n "$uri" ] || uri=$(awk '/^URIs:/ && !/security/ { print $2; exit }' "$f")
+    done
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+        [ -n "$uri" ] || [ ! -f "$f" ] || uri=$(awk '$1 == "deb" && !/security/ {
+            for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' "$f")
+    done
+    [ -n "$uri" ] || { echo "setup: no Debian mirror in /etc/apt sources" >&2; return 1; }
+    echo "$uri"
+}
+
+build_jre_image() {
+    docker image inspect "$JRE_IMAGE" >/dev/null 2>&1 && return 0
+    local mirror rootfs java_home
+    mirror=$(apt_mirror)
+    rootfs=$(mktemp -d /var/tmp/a2c-jre17.XXXXXX)
+    tmpdirs+=("$rootfs")
+    logged /var/log/a2c-debootstrap.log debootstrap --variant=minbase bookworm "$rootfs" "$mirror"
+    # The JRE's postinst needs /proc.
+    mount -t proc proc "$rootfs/proc"
+    logged /var/log/a2c-jre-install.log chroot "$rootfs" sh -c \
+        'apt-get -q update && DEBIAN_FRONTEND=noninteractive apt-get -q -y install --no-install-recommends openjdk-17-jre-headless'
+    umount "$rootfs/proc"
+    # Resolve inside the rootfs: its alternatives symlinks are absolute.
+    java_home=$(chroot "$rootfs" readlink -f /usr/bin/java)
+    java_home=${java_home%/bin/java}
+    rm -rf "$rootfs"/usr/share/{doc,man,info,locale}/* "$rootfs"/var/lib/apt/lists/* \
+           "$rootfs"/var/cache/apt/* "$rootfs"/var/log/*.log
+    tar --numeric-owner -C "$rootfs" -c . | docker import \
+        -c "ENV JAVA_HOME=$java_home" \
+        -c "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$java_home/bin" \
+        -c "ENV LANG=C.UTF-8" \
+        - "$JRE_IMAGE" >/dev/null
+    echo "setup: built $JRE_IMAGE (JAVA_HOME=$java_home)"
+}
+
+# A tiny image that imports in a second, for tests that need any container at all.
+build_busybox_image() {
+    docker image inspect "$BUSYBOX_IMAGE" >/dev/null 2>&1 && return 0
+    local rootfs app
+    rootfs=$(mktemp -d /var/tmp/a2c-busybox.XXXXXX)
+    tmpdirs+=("$rootfs")
+    mkdir -p "$rootfs/bin" "$rootfs/etc" "$rootfs/tmp"
+    chmod 1777 "$rootfs/tmp"
+    cp /bin/busybox "$rootfs/bin/busybox"
+    for app in $(/bin/busybox --list); do
+        [ "$app" = busybox ] || ln -s busybox "$rootfs/bin/$app"
+    done
+    echo 'root:x:0:0:root:/root:/bin/sh' >"$rootfs/etc/passwd"
+    echo 'root:x:0:' >"$rootfs/etc/group"
+    tar --numeric-owner -C "$rootfs" -c . | docker import \
+        -c 'ENV PATH=/bin' -c 'CMD ["/bin/sh"]' - "$BUSYBOX_IMAGE" >/dev/null
+    echo "setup: built $BUSYBOX_IMAGE"
+}
+
+[ "$(id -u)" = 0 ] || { echo "setup.sh must run as root" >&2; exit 1; }
+total=$EPOCHREALTIME
+step packages install_packages
+step tomcat-service disable_tomcat_service
+step dockerd start_docker
+step jre17-image build_jre_image
+step busybox-image build_busybox_image
+awk -v a="$total" -v b="$EPOCHREALTIME" 'BEGIN { printf "setup: %-16s %6.1fs\n", "total", b - a }'
