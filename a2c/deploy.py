@@ -46,6 +46,8 @@ def push_to_ecr(workspace: Workspace, request: DeploymentRequest, deployment: di
     config = load_config()
     clients = AwsClients(profile=request.aws_profile or (config.awsProfile if config and config.awsProfile != "default" else None),
                          region=request.aws_region or (config.awsRegion if config else None) or None)
+    account = clients.account_id()
+    reporter.step(f"AWS prerequisite check succeeded (account {account}, region {clients.region})")
     engine = DockerEngine.connect()
     local = deployment["imageName"]
     repo_name = local.rsplit(":", 1)[0]

@@ -19,10 +19,12 @@ class AwsClients:
 
         self.endpoint_url = endpoint_url or os.environ.get("A2C_AWS_ENDPOINT_URL") or None
         try:
-            self.session = boto3.Session(profile_name=profile or None, region_name=region or None)
+            self.session = boto3.Session(profile_name=profile or None,
+                                         region_name=region or os.environ.get("AWS_REGION") or None)
         except botocore.exceptions.ProfileNotFound as exc:
-            raise AWSError(f"AWS profile {profile!r} not found",
-                           f"Create it with `aws configure --profile {profile}` or run `a2c init --profile NAME`.") from exc
+            name = exc.kwargs.get("profile", profile)
+            raise AWSError(f"AWS profile {name!r} not found",
+                           f"Create it with `aws configure --profile {name}` or run `a2c init --profile NAME`.") from exc
         if not self.session.region_name:
             raise AWSError("no AWS region configured",
                            "Pass --region, set AWS_REGION, or save one with `a2c init --region REGION`.")

@@ -1,0 +1,275 @@
+"""``a2c generate app-deployment --push`` against stand-ins for AWS: moto server answers the ECR
+API (create/describe repository, authorization token) and a real distribution registry with
+htpasswd basic auth stands in for ECR's registry, reached through the A2C_ECR_REGISTRY
+override. The Docker engine really pushes; skopeo and the registry's HTTP API check what landed.
+
+What these stand-ins cannot check:
+- ECR's real auth semantics: the token is a fixed ``AWS:<account>-auth-token`` from moto, it
+  never expires (moto's expiresAt is in 2015), is not tied to IAM permissions or a region, and
+  the registry accepts it only because the fixture wrote it into htpasswd;
+- image scanning: moto stores ``scanOnPush`` but never scans, and the local registry never
+  reports findings; lifecycle policies, tag immutability and repository policies are not enforced
+  on the push;
+- the proxyEndpoint host: moto names ``https://<account>.dkr.ecr.<region>.amazonaws.com``, which
+  the test replaces by the local registry, so pushing to the host ECR names (TLS, DNS, the
+  account/region in the host) is never exercised;
+- CloudFormation: the generated template is only linted with cfn-lint here, not deployed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import missing
+from tests.integration.aws_services import ecr_credentials, ecr_registry, foreign_registry, moto, moto_server  # noqa: F401
+
+pytestmark = [pytest.mark.aws, pytest.mark.docker]
+
+APP_ID = "java-springboot-0123abcd"
+TAG = "latest"
+LOCAL_IMAGE = f"{APP_ID}:{TAG}"
+SOURCE_IMAGE = os.environ.get("A2C_TEST_BUSYBOX_IMAGE", "a2c-test/busybox:latest")
+SECRET_ENV = "A2C_SECRET_DB_PASSWORD"
+REGION = "us-east-1"
+
+
+# -- fixtures ----------------------------------------------------------------------------------
+
+@pytest.fixture
+def app_image(docker_client):
+    """The local image a2c containerize would have built: busybox tagged as the app's image.
+
+    Afterwards removes the tags this test made (the local name and every ``<registry>/APP_ID``
+    tag the push added), never the source image.
+    """
+    from docker.errors import ImageNotFound, NotFound
+
+    try:
+        source = docker_client.images.get(SOURCE_IMAGE)
+    except ImageNotFound:
+        missing(f"the local image {SOURCE_IMAGE}", "run scripts/setup.sh")
+    source.tag(APP_ID, TAG)
+    yield source
+    source.reload()
+    for ref in source.tags:
+        if ref == LOCAL_IMAGE or re.fullmatch(rf"127\.0\.0\.1:\d+/{re.escape(APP_ID)}:{re.escape(TAG)}", ref):
+            try:
+                docker_client.images.remove(ref, noprune=True)
+            except (ImageNotFound, NotFound):
+                pass
+
+
+@pytest.fixture
+def aws_env(monkeypatch, tmp_path):
+    """An environment with no AWS settings at all: no AWS_* variables, empty config and
+    credentials files, no instance metadata. Tests add what they need."""
+    for key in list(os.environ):
+        if key.startswith("AWS_") or key in ("A2C_AWS_ENDPOINT_URL", "A2C_ECR_REGISTRY"):
+            monkeypatch.delenv(key)
+    empty = tmp_path / "aws"
+    empty.mkdir()
+    (empty / "config").write_text("")
+    (empty / "credentials").write_text("")
+    return {
+        "AWS_CONFIG_FILE": str(empty / "config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(empty / "credentials"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+
+
+def write_analysis(ws: Path) -> Path:
+    """A minimal valid analysis.json, as `a2c analyze` would write for a Spring Boot jar."""
+    document = {
+        "a2CTemplateVersion": "1.0",
+        "createdTime": "2024-01-01T00:00:00Z",
+        "containerParameters": {
+            "imageRepository": APP_ID,
+            "imageTag": TAG,
+            "containerBaseImage": os.environ.get("A2C_TEST_JRE_IMAGE", "a2c-test/jre17:latest"),
+            "applicationMode": True,
+            "applicationPort": 8080,
+            "healthCheckPath": "/",
+        },
+        "analysisInfo": {
+            "appId": APP_ID,
+            "applicationType": "java-springboot",
+            "cmdline": ["java", "-jar", "/app/app.jar"],
+            "secrets": [{"name": "db.password", "foundIn": "command line", "envVar": SECRET_ENV}],
+        },
+        "findings": [],
+    }
+    path = ws / APP_ID / "analysis.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """YAML loader that turns CloudFormation's short tags into their long form (!Ref x -> {"Ref": x})."""
+
+
+def _cfn_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node):
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    if suffix == "Ref":
+        return {"Ref": value}
+    if suffix == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    return {f"Fn::{suffix}": value}
+
+
+_CfnLoader.add_multi_constructor("!", _cfn_tag)
+
+
+def load_template(path: Path) -> dict:
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+
+
+def resolve_arn(value) -> str:
+    """An ARN expression (plain string or Fn::Sub with pseudo parameters) with sample pseudo values."""
+    if isinstance(value, dict) and set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
+        value = value["Fn::Sub"]
+        for name, sample in (("AWS::Partition", "aws"), ("AWS::Region", REGION), ("AWS::AccountId", "123456789012"),
+                             ("AWS::URLSuffix", "amazonaws.com")):
+            value = value.replace("${" + name + "}", sample)
+    assert isinstance(value, str), f"not an ARN expression: {value!r}"
+    return value
+
+
+def cfn_lint_command() -> list[str]:
+    beside = Path(sys.executable).with_name("cfn-lint")
+    found = str(beside) if beside.exists() else shutil.which("cfn-lint")
+    if not found:
+        missing("cfn-lint", "pip install -e '.[test]'")
+    return [found]
+
+
+def error_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith("Error:")]
+
+
+# -- tests -------------------------------------------------------------------------------------
+
+def test_push_creates_repository_pushes_image_and_templates_it(workspace, run_a2c, app_image, aws_env, moto,
+                                                               ecr_registry):
+    write_analysis(workspace)
+    env = {**aws_env, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+           "A2C_AWS_ENDPOINT_URL": moto.url, "A2C_ECR_REGISTRY": ecr_registry.address}
+
+    result = run_a2c("--json", "generate", "app-deployment", "--application-id", APP_ID, "--push",
+                     "--region", REGION, env=env)
+
+    assert result.exit_code == 0, result
+    output = result.json()
+    pushed = f"{ecr_registry.address}/{APP_ID}:{TAG}"
+    assert output["imageUri"] == pushed, output
+    app_dir = workspace / APP_ID
+    deployment = json.loads((app_dir / "deployment.json").read_text())  # written by the product
+
+    # The ECR repository exists in (moto's) ECR.
+    ecr = moto.client("ecr")
+    try:
+        repositories = ecr.describe_repositories(repositoryNames=[APP_ID])["repositories"]
+    finally:
+        ecr.close()
+    assert [r["repositoryName"] for r in repositories] == [APP_ID]
+    assert repositories[0]["imageScanningConfiguration"]["scanOnPush"] is True
+
+    # The image really is in the registry, under the password moto's token carries.
+    status, tags = ecr_registry.tags(APP_ID)
+    assert status == 200 and TAG in tags["tags"], (status, tags)
+    skopeo = shutil.which("skopeo")
+    if skopeo is None:
+        missing("skopeo", "apt-get install -y skopeo")
+    inspect = subprocess.run([skopeo, "inspect", "--raw", "--tls-verify=false", "--creds",
+                              f"{ecr_registry.user}:{ecr_registry.password}", f"docker://{pushed}"],
+                             capture_output=True, text=True, timeout=60)
+    assert inspect.returncode == 0, inspect.stderr
+    manifest = json.loads(inspect.stdout)
+    assert manifest["config"]["digest"] == app_image.id, "the registry holds another image than the local one"
+    status, _ = ecr_registry.get(f"/v2/{APP_ID}/tags/list", auth=(ecr_registry.user, "wrong"))
+    assert status == 401, "the registry must refuse other passwords, else this test proves nothing about auth"
+
+    # The template runs the pushed image and reads the secret from SSM Parameter Store.
+    template_path = app_dir / "EcsDeployment" / "ecs-master.yml"
+    assert Path(output["template"]) == template_path and template_path.is_file()
+    template = load_template(template_path)
+    assert template["Parameters"]["ImageUri"]["Default"] == pushed
+    task_definitions = [r for r in template["Resources"].values() if r["Type"] == "AWS::ECS::TaskDefinition"]
+    assert len(task_definitions) == 1
+    container = task_definitions[0]["Properties"]["ContainerDefinitions"][0]
+    secrets = {s["Name"]: s["ValueFrom"] for s in container.get("Secrets", [])}
+    assert SECRET_ENV in secrets, container
+    arn = resolve_arn(secrets[SECRET_ENV])
+    match = re.fullmatch(r"arn:aws:ssm:[a-z0-9-]+:\d{12}:parameter(/.+)", arn)
+    assert match, f"{SECRET_ENV} does not point at an SSM parameter ARN: {arn}"
+    value_from = next(s["valueFrom"] for s in deployment["secrets"] if s["name"] == SECRET_ENV)
+    assert match.group(1) == value_from, (arn, value_from)
+    task_json = json.loads((app_dir / "EcsDeployment" / "task-definition.json").read_text())
+    assert task_json["containerDefinitions"][0]["image"] == pushed
+
+    lint = subprocess.run([*cfn_lint_command(), str(template_path)], capture_output=True, text=True, timeout=300)
+    assert lint.returncode & 2 == 0, f"cfn-lint found errors (exit {lint.returncode}):\n{lint.stdout}{lint.stderr}"
+
+
+def test_push_with_wrong_registry_credentials_fails_clearly(workspace, run_a2c, app_image, aws_env, moto,
+                                                            foreign_registry):
+    write_analysis(workspace)
+    env = {**aws_env, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+           "A2C_AWS_ENDPOINT_URL": moto.url, "A2C_ECR_REGISTRY": foreign_registry.address}
+
+    result = run_a2c("generate", "app-deployment", "--application-id", APP_ID, "--push", "--region", REGION, env=env)
+
+    assert result.exit_code not in (0, 1), result
+    errors = error_lines(result.stderr)
+    assert len(errors) == 1, result
+    assert f"{foreign_registry.address}/{APP_ID}" in errors[0], result
+    assert re.search(r"unauthori[sz]ed|authentication|denied|credentials", errors[0], re.I), result
+    assert "Traceback" not in result.stderr and "Hint:" in result.stderr, result
+    status, _ = foreign_registry.tags(APP_ID)
+    assert status == 404, "nothing may land in a registry that refused the credentials"
+    assert not (workspace / APP_ID / "EcsDeployment").exists(), "no template for an image that was not pushed"
+
+    again = run_a2c("--json", "generate", "app-deployment", "--application-id", APP_ID, "--push", "--region", REGION,
+                    env=env)
+    report = again.json()
+    assert again.exit_code == result.exit_code == report["exitStatus"], again
+    assert "\n" not in report["error"] and report["hint"], report
+
+
+@pytest.mark.parametrize("json_mode", [False, True], ids=["human", "json"])
+def test_push_without_aws_credentials_exits_10(workspace, run_a2c, docker_client, aws_env, moto, json_mode):
+    write_analysis(workspace)
+    # The endpoint stays moto's, so nothing could reach AWS even if credentials turned up somewhere.
+    env = {**aws_env, "A2C_AWS_ENDPOINT_URL": moto.url}
+    assert not any(k.startswith("AWS_") and k not in aws_env for k in {**os.environ, **env})
+
+    args = ["generate", "app-deployment", "--application-id", APP_ID, "--push", "--region", REGION]
+    result = run_a2c(*(["--json"] if json_mode else []), *args, env=env, timeout=120)
+
+    assert result.exit_code == 10, result
+    if json_mode:
+        report = result.json()
+        assert report["exitStatus"] == 10
+        assert "no AWS credentials" in report["error"] and "\n" not in report["error"], report
+        assert "aws configure" in report["hint"] or "profile" in report["hint"], report
+    else:
+        errors = error_lines(result.stderr)
+        assert len(errors) == 1 and "no AWS credentials" in errors[0], result
+        hints = [line for line in result.stderr.splitlines() if line.startswith("Hint:")]
+        assert len(hints) == 1 and ("aws configure" in hints[0] or "profile" in hints[0]), result
+        assert "Traceback" not in result.stderr, result
+    assert not (workspace / APP_ID / "EcsDeployment").exists()
