@@ -101,7 +101,9 @@ def containerize(workspace: Workspace, request: ContainerizeRequest, host: Host,
     image = f"{params['imageRepository']}:{params['imageTag']}"
     result = ContainerizeResult(app_id=app_id, image=image)
 
+    engine = DockerEngine.connect()
     plan = make_plan(analysis, host, registry)
+    plan = plan.replace(base_image=engine.pinned_reference(plan.base_image))
     present = tuple(l.name for l in plan.layers if any(host.lstat(p) is not None for p in l.paths))
     for layer in plan.layers:
         for path in layer.paths:
@@ -116,7 +118,6 @@ def containerize(workspace: Workspace, request: ContainerizeRequest, host: Host,
         reporter.warn(f"Artifacts/{name} was edited by hand; building from your version (delete it to regenerate)")
     reporter.step(f"Wrote build artifacts to {artifacts_dir}")
 
-    engine = DockerEngine.connect()
     artifact_bytes = {name: (artifacts_dir / name).read_bytes() for name in rendered}
     writer = ContextWriter(host, plan, artifact_bytes,
                            progress=lambda s: reporter.detail(f"context: {s.files} files, {s.bytes // (1024 * 1024)} MiB"))

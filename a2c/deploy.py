@@ -53,7 +53,7 @@ def push_to_ecr(workspace: Workspace, request: DeploymentRequest, deployment: di
     repo_name = local.rsplit(":", 1)[0]
     uri = ensure_ecr_repository(clients, repo_name)
     reporter.step(f"ECR repository {uri}")
-    user, password, registry = ecr_login(clients)
+    user, password, _registry = ecr_login(clients)
     # Tests (and private registries that mirror ECR) name another registry host for the push.
     override = os.environ.get("A2C_ECR_REGISTRY")
     if override:

@@ -36,6 +36,26 @@ def load_samples_module():
     return module
 
 
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true", help="Rewrite fixtures/expected/ from the current output.")
+
+
+@pytest.fixture
+def golden(request):
+    """Compare generated text with fixtures/expected/<name>; --update-golden rewrites it on purpose."""
+    update = request.config.getoption("--update-golden")
+
+    def check(name: str, text: str) -> None:
+        path = FIXTURES / "expected" / name
+        if update:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+        assert path.exists(), f"no golden file {path}; run pytest --update-golden and review the diff"
+        assert text == path.read_text(), f"{name} differs from its golden file; review, then pytest --update-golden"
+
+    return check
+
+
 @pytest.fixture(scope="session")
 def docker_client():
     try:

@@ -75,6 +75,23 @@ class DockerEngine:
         except ImageNotFound:
             return False
 
+    def pinned_reference(self, name: str) -> str:
+        """``name@sha256:…`` when the engine knows the image's registry digest, else ``name``."""
+        from docker.errors import DockerException
+
+        if "@" in name:
+            return name
+        try:
+            digests = self.client.images.get(name).attrs.get("RepoDigests") or []
+        except DockerException:
+            return name
+        repository = name.rsplit(":", 1)[0] if ":" in name.rsplit("/", 1)[-1] else name
+        for digest in digests:
+            repo, _, sha = digest.partition("@")
+            if repo == repository or repo.endswith("/" + repository):
+                return f"{name}@{sha}"
+        return name
+
     def image_attrs(self, name: str) -> dict[str, Any]:
         return self.client.images.get(name).attrs
 
@@ -147,7 +164,8 @@ def push_image(engine: DockerEngine, local: str, repository: str, tag: str, user
         for chunk in stream:
             if "error" in chunk:
                 raise BuildFailed(f"push of {repository}:{tag} failed: {chunk['error']}",
-                                  "Check the registry credentials and that the repository exists.")
+                                  "The push uses ECR's token for the AWS profile a2c uses; check that profile's "
+                                  "ecr:GetAuthorizationToken and ecr:*Layer* permissions and the registry host.")
             status = chunk.get("status", "")
             if status:
                 on_line(f"{status} {chunk.get('progress', '')}".strip())
