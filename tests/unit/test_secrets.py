@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from a2c.analyzers.common.secrets import MASK, env_var_for, is_secret_name, mask_cmdline, mask_mapping
@@ -118,6 +120,4 @@ def test_env_var_for(name, expected):
 
 @pytest.mark.parametrize("name", ["spring.datasource.password", "a.b-c", "x y", "\u00e9t\u00e9.password"])
 def test_env_var_for_is_a_valid_shell_name(name):
-    import re
-
     assert re.fullmatch(r"A2C_SECRET_[A-Z0-9_]*", env_var_for(name))
