@@ -11,10 +11,15 @@ from tests.integration.test_local_host import _free_port, _start, plain_java_cla
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 
+SECRET = "hunter2-a2c-canary"
+
+
 @pytest.fixture
 def plain_java_app(plain_java_classes, tmp_path, run_a2c):  # noqa: F811
     port = _free_port()
-    proc = _start(plain_java_classes, port, tmp_path)
+    # Secrets on the command line and in the environment, as legacy services often have them.
+    proc = _start(plain_java_classes, port, tmp_path, java_options=(f"-Ddb.password={SECRET}",),
+                  env={"PAYMENT_API_TOKEN": SECRET, "SPRING_PROFILES_ACTIVE": "prod"})
     try:
         inventory = run_a2c("--json", "inventory").json()
         app_id = next(k for k, v in inventory.items() if v["processId"] == proc.pid)
@@ -36,6 +41,16 @@ def test_plain_java_process_mode_runs(plain_java_app, run_a2c, workspace, jre_im
     assert result.json()["validation"]["status"] == 200
     # Process mode copies what the command line names, not the disk.
     assert result.json()["context_files"] < 10
+    # No secret anywhere: not in analysis.json, the artifacts, or any layer of the image.
+    for path in (workspace / app_id).rglob("*"):
+        if path.is_file():
+            assert SECRET not in path.read_text(errors="replace"), path
+    image = b"".join(docker_client.images.get(result.json()["image"]).save())
+    assert SECRET.encode() not in image
+    entrypoint = (workspace / app_id / "Artifacts" / "a2c" / "entrypoint.sh").read_text()
+    assert "${A2C_SECRET_DB_PASSWORD}" in entrypoint
+    environment = analysis["containerParameters"]["environment"]
+    assert environment["SPRING_PROFILES_ACTIVE"] == "prod" and "PAYMENT_API_TOKEN" not in environment
 
 
 def test_hand_edited_dockerfile_is_kept_by_build_only(plain_java_app, run_a2c, workspace, jre_image, docker_client):

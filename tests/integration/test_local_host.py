@@ -35,9 +35,9 @@ def plain_java_classes(tmp_path_factory):
     return out
 
 
-def _start(classes, port: int, cwd) -> subprocess.Popen:
-    proc = subprocess.Popen(["java", "-cp", str(classes), "Main", str(port)], cwd=cwd, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+def _start(classes, port: int, cwd, java_options: tuple[str, ...] = (), env: dict | None = None) -> subprocess.Popen:
+    proc = subprocess.Popen(["java", *java_options, "-cp", str(classes), "Main", str(port)], cwd=cwd,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **(env or {})})
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         with socket.socket() as sock:
