@@ -24,6 +24,9 @@ _MAX_LINKS = 40
 class SnapshotHost(Host):
     def __init__(self, root: str) -> None:
         self.root = os.path.abspath(root)
+        if not os.path.isdir(self.root):
+            raise InvalidFile(f"{self.root}: no such host snapshot folder",
+                              "Name a folder holding host.json and files/ (an unpacked `a2c extract` archive).")
         self.files = os.path.join(self.root, "files")
         meta_path = os.path.join(self.root, "host.json")
         try:

@@ -1,0 +1,191 @@
+"""The build context as a tar stream, read file by file from the Host: no copy of the app tree.
+
+Host files land under ``layers/<layer>/<absolute path>``; a2c's generated files under
+``a2c/`` and ``generated/``. Symlinks are kept as links, except a link whose target lies in
+one of the layer's ``link_roots`` (a shared jar folder), which is copied in place of the
+link; any other link that leaves the copied roots is kept as is and reported.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import tarfile
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterator, Mapping
+
+from a2c.errors import HostError
+from a2c.hosts.base import Host, is_within
+from a2c.model import BuildPlan, CopyLayer, FileStat
+
+CHUNK = 1024 * 1024
+BLOCK = 512
+
+
+@dataclass
+class ContextStats:
+    files: int = 0
+    bytes: int = 0
+    links_kept: list[str] = field(default_factory=list)
+    links_copied: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
+
+
+def _header(name: str, kind: bytes, size: int = 0, mode: int = 0o644, mtime: float = 0, linkname: str = "") -> bytes:
+    info = tarfile.TarInfo(name)
+    info.type = kind
+    info.size = size
+    info.mode = mode
+    info.mtime = int(mtime or time.time())
+    info.linkname = linkname
+    info.uid = info.gid = 0
+    info.uname = info.gname = "root"
+    return info.tobuf(format=tarfile.PAX_FORMAT)
+
+
+def readable(mode: int, is_dir: bool) -> int:
+    """``chmod a+rX``: the image runs the app as an unprivileged user, not the host's owner, so
+    everything copied must be readable (and folders traversable) by anyone; write bits and
+    sticky/setgid bits stay as they were."""
+    if is_dir or mode & 0o111:
+        return mode | 0o555
+    return mode | 0o444
+
+
+def _padding(size: int) -> bytes:
+    return b"\0" * ((BLOCK - size % BLOCK) % BLOCK)
+
+
+def _excluded(path: str, excludes: tuple[str, ...]) -> bool:
+    return any(is_within(path, e.rstrip("/") or "/") for e in excludes)
+
+
+class ContextWriter:
+    """Yields the tar stream chunk by chunk; ``stats`` fills in as it goes."""
+
+    def __init__(self, host: Host, plan: BuildPlan, artifacts: Mapping[str, bytes],
+                 progress: Callable[[ContextStats], None] | None = None,
+                 name_for: Callable[[CopyLayer, str], str] | None = None, with_generated: bool = True) -> None:
+        self.host = host
+        self.plan = plan
+        self.artifacts = artifacts
+        self.stats = ContextStats()
+        self.progress = progress
+        self.name_for = name_for or (lambda layer, path: f"layers/{layer.name}{path}")
+        self.with_generated = with_generated
+        self._seen: set[str] = set()
+
+    def __iter__(self) -> Iterator[bytes]:
+        for name, data in sorted(self.artifacts.items()):
+            mode = 0o755 if name.endswith(".sh") else 0o644
+            yield from self._bytes_entry(name, data, mode)
+        if self.with_generated:
+            for path, data in sorted(self.plan.generated.items()):
+                yield from self._bytes_entry("generated" + path, data, 0o644)
+            for path in self.plan.writable_dirs:
+                yield from self._parents("writable", path)
+                yield from self._dir_entry("writable" + path, 0o775)
+        overridden = tuple(self.plan.generated) if self.with_generated else ()
+        for layer in self.plan.layers:
+            for root in layer.paths:
+                yield from self._walk(layer, root, overridden)
+        yield b"\0" * (BLOCK * 2)
+
+    # -- entries ---------------------------------------------------------------------------
+    def _bytes_entry(self, name: str, data: bytes, mode: int) -> Iterator[bytes]:
+        yield _header(name, tarfile.REGTYPE, len(data), mode)
+        yield data + _padding(len(data))
+
+    def _dir_entry(self, name: str, mode: int, mtime: float = 0) -> Iterator[bytes]:
+        if name not in self._seen:
+            self._seen.add(name)
+            yield _header(name + "/", tarfile.DIRTYPE, mode=mode, mtime=mtime)
+
+    def _parents(self, prefix: str, path: str) -> Iterator[bytes]:
+        """Entries for the folders above ``path`` with the host's modes: without them the copy would
+        reset existing folders in the image (a sticky, world-writable /tmp) to 0755."""
+        parts = [p for p in posixpath.dirname(posixpath.normpath(path)).split("/") if p]
+        current = ""
+        for part in parts:
+            current += "/" + part
+            try:
+                st = self.host.stat(current)
+            except HostError:
+                st = None
+            mode = st.mode if st is not None and st.kind == "dir" else 0o755
+            yield from self._dir_entry(prefix + current, readable(mode, True), st.mtime if st else 0)
+
+    def _walk(self, layer: CopyLayer, root: str, overridden: tuple[str, ...]) -> Iterator[bytes]:
+        roots = layer.paths
+        prefix = self.name_for(layer, "/").rstrip("/")
+        yield from self._parents(prefix, root)
+        stack = [posixpath.normpath(root)]
+        while stack:
+            path = stack.pop()
+            if _excluded(path, layer.excludes) or path in overridden:
+                continue
+            try:
+                st = self.host.lstat(path)
+            except HostError:
+                self.stats.unreadable.append(path)
+                continue
+            if st is None:
+                self.stats.missing.append(path)
+                continue
+            name = self.name_for(layer, path)
+            if st.kind == "dir":
+                yield from self._dir_entry(name, readable(st.mode, True), st.mtime)
+                try:
+                    children = self.host.list_dir(path)
+                except HostError:
+                    self.stats.unreadable.append(path)
+                    continue
+                stack.extend(posixpath.join(path, c) for c in reversed(children))
+            elif st.kind == "file":
+                yield from self._file_entry(name, path, st)
+            elif st.kind == "link":
+                yield from self._link_entry(layer, roots, name, path, st)
+
+    def _link_entry(self, layer: CopyLayer, roots: tuple[str, ...], name: str, path: str, st: FileStat) -> Iterator[bytes]:
+        try:
+            target = self.host.realpath(path)
+        except HostError:
+            target = ""
+        inside = target and any(is_within(target, r) for r in roots)
+        if not inside and target and any(is_within(target, r) for r in layer.link_roots):
+            target_stat = self.host.lstat(target)
+            if target_stat is not None and target_stat.kind == "file":
+                self.stats.links_copied.append(path)
+                yield from self._file_entry(name, target, target_stat)
+                return
+        if not inside:
+            self.stats.links_kept.append(f"{path} -> {st.link_target}")
+        self._seen.add(name)
+        yield _header(name, tarfile.SYMTYPE, linkname=st.link_target, mtime=st.mtime)
+
+    def _file_entry(self, name: str, source: str, st: FileStat) -> Iterator[bytes]:
+        try:
+            stream = self.host.open(source)
+        except HostError:
+            self.stats.unreadable.append(source)
+            return
+        with stream:
+            # The size is fixed in the header: a file that grows while we read is cut, one that
+            # shrinks is padded, so the tar stays well formed (logs are excluded anyway).
+            yield _header(name, tarfile.REGTYPE, st.size, readable(st.mode, False), st.mtime)
+            remaining = st.size
+            while remaining > 0:
+                chunk = stream.read(min(CHUNK, remaining))
+                if not chunk:
+                    break
+                remaining -= len(chunk)
+                yield chunk
+            if remaining:
+                yield b"\0" * remaining
+            yield _padding(st.size)
+        self._seen.add(name)
+        self.stats.files += 1
+        self.stats.bytes += st.size
+        if self.progress is not None and self.stats.files % 200 == 0:
+            self.progress(self.stats)
