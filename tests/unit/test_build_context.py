@@ -45,6 +45,8 @@ def tree(tmp_path):
     (app / "app.jar").write_bytes(b"PK-not-really-a-jar")
     (app / "run.sh").write_text("#!/bin/sh\n")
     os.chmod(app / "run.sh", 0o750)
+    (app / "secret.properties").write_text("a=b\n")
+    os.chmod(app / "secret.properties", 0o600)
     (app / "logs" / "catalina.out").write_text("log line\n")
     (app / "conf" / "server.xml").write_text("<Server/>\n")
     shared = tmp_path / "shared"
@@ -71,7 +73,9 @@ def test_layers_excludes_and_links(tree):
 
     assert members[_name("application", app)].isdir()
     assert tar.extractfile(_name("application", app / "app.jar")).read() == b"PK-not-really-a-jar"
-    assert members[_name("application", app / "run.sh")].mode == 0o750
+    # host modes, made readable by anyone (the image runs the app as an unprivileged user): a+rX
+    assert members[_name("application", app / "run.sh")].mode == 0o755  # 0o750 on the host
+    assert members[_name("application", app / "secret.properties")].mode == 0o644  # 0o600 on the host
     assert tar.extractfile(_name("application", app / "conf" / "server.xml")).read() == b"<Server/>\n"
 
     # excluded: neither the folder nor what is inside
@@ -93,7 +97,7 @@ def test_layers_excludes_and_links(tree):
     assert relative.issym() and relative.linkname == "app.jar"
     assert not any("relative" in kept for kept in writer.stats.links_kept)
 
-    assert writer.stats.files == 5  # app.jar, run.sh, server.xml, commons.jar (copied) ... and no log
+    assert writer.stats.files == 5  # app.jar, run.sh, secret.properties, server.xml, commons.jar (copied); no log
     assert writer.stats.missing == [] and writer.stats.unreadable == []
     assert not any(m.name.startswith("/") or ".." in m.name.split("/") for m in members.values())
 
@@ -105,7 +109,7 @@ def test_parent_directories_keep_the_host_mode(tree):
     sticky = members[_name("application", tree / "sticky")]
     assert sticky.isdir() and sticky.mode == 0o1777
     parent = members[_name("application", tree)]
-    assert parent.mode == stat.S_IMODE(os.stat(tree).st_mode)
+    assert parent.mode == stat.S_IMODE(os.stat(tree).st_mode) | 0o555  # pytest's 0o700, made traversable
     # each folder appears once, parents before children
     names = [m.name for m in tar.getmembers()]
     assert len(names) == len(set(names))
