@@ -79,6 +79,9 @@ def read_json(path: Path, schema_name: str) -> Any:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise
+    except UnicodeDecodeError as exc:
+        raise InvalidFile(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})",
+                          f"Save {path} as UTF-8, or delete it and run the step that writes it again.") from exc
     except OSError as exc:
         raise WorkspaceError(f"cannot read {path}: {exc.strerror}", "Check the workspace permissions.") from exc
     try:

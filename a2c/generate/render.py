@@ -11,7 +11,8 @@ from typing import Any
 
 import jinja2
 
-_ENV_REF = re.compile(r"\$\{[A-Z_][A-Z0-9_]*\}")
+# Only references a2c itself writes stay live; any other ${…} from a host's command line is literal.
+_ENV_REF = re.compile(r"\$\{(?:JAVA|A2C_SECRET_[A-Z0-9_]+)\}")
 
 
 def to_json(value: Any) -> str:

@@ -65,7 +65,8 @@ class SnapshotHost(Host):
 
     def realpath(self, path: str) -> str:
         """Resolve links component by component, rooted at the snapshot."""
-        pending = [p for p in posixpath.normpath("/" + path).split("/") if p]
+        # Not normpath'd first: "link/.." must leave the link's target, as the kernel does.
+        pending = [p for p in path.split("/") if p and p != "."]
         resolved = "/"
         hops = 0
         while pending:
@@ -83,6 +84,7 @@ class SnapshotHost(Host):
                 if target.startswith("/"):
                     resolved = "/"
                 pending = [p for p in target.split("/") if p and p != "."] + pending
+                continue
             else:
                 resolved = candidate
         return resolved

@@ -25,6 +25,7 @@ def open_zip(host: Host, path: str) -> Iterator[zipfile.ZipFile]:
             archive = zipfile.ZipFile(stream)
         except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
             raise BadArchive(f"{path}: not a readable jar/zip archive ({exc})", "Check the file on the host.") from exc
+        archive.filename = path  # name the jar in messages, not the stream's file descriptor
         if len(archive.infolist()) > MAX_ENTRIES:
             raise BadArchive(f"{path}: more than {MAX_ENTRIES} entries; not read")
         with archive:
@@ -44,7 +45,8 @@ def read_member(archive: zipfile.ZipFile, name: str, limit: int = MAX_MEMBER_BYT
     try:
         with archive.open(info) as member:
             data = member.read(limit + 1)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError) as exc:
+        # RuntimeError: an encrypted member ("password required").
         raise BadArchive(f"{archive.filename or 'archive'}!{name}: cannot be read ({exc})") from exc
     if len(data) > limit:
         raise BadArchive(f"{archive.filename or 'archive'}!{name}: inflates past the {limit} limit (zip bomb?)")
@@ -56,7 +58,7 @@ def read_text_member(host: Host, path: str, name: str) -> str | None:
     try:
         with open_zip(host, path) as archive:
             data = read_member(archive, name)
-    except HostError:
+    except (HostError, BadArchive):
         return None
     return None if data is None else decode_text(data)
 

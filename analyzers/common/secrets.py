@@ -6,20 +6,35 @@ import re
 
 MASK = "****"
 
-_SECRET_NAME = re.compile(
-    r"(pass(word|wd)?|pwd|secret|token|api[_.-]?key|access[_.-]?key|private[_.-]?key|credential|auth[_.-]?key)",
-    re.IGNORECASE,
-)
-_NOT_SECRET = re.compile(r"(file|path|location|dir|url|provider|algorithm|type|length|policy|expir)$", re.IGNORECASE)
-
-
+# A name is split into words (db_password, spring.datasource.password, apiKey -> db/password, …).
+_SECRET_WORDS = {"password", "passwd", "pwd", "pass", "passphrase", "secret", "secrets", "token", "credential",
+                 "credentials", "apikey", "privatekey", "accesskey", "secretkey", "authkey"}
+_SECRET_PAIRS = {("api", "key"), ("access", "key"), ("private", "key"), ("secret", "key"), ("auth", "key"),
+                 ("client", "secret"), ("signing", "key"), ("encryption", "key")}
+# Settings about a secret that are not the secret itself: password.file, token.expiry, keystore.type.
+_NOT_SECRET_WORDS = {"file", "path", "location", "dir", "url", "uri", "provider", "algorithm", "type", "length",
+                     "policy", "expiry", "expiration", "expires", "ttl", "timeout", "validity", "header", "name",
+                     "enabled", "required", "prefix", "format", "encoder"}
 # Shell variables whose names happen to contain "pwd".
 _KNOWN_PLAIN = {"PWD", "OLDPWD"}
 
 
+def _words(name: str) -> list[str]:
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
+    return [w for w in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if w]
+
+
 def is_secret_name(name: str) -> bool:
-    """True for names like DB_PASSWORD, spring.datasource.password, apiKey; not password.file or PWD."""
-    return name not in _KNOWN_PLAIN and bool(_SECRET_NAME.search(name)) and not _NOT_SECRET.search(name)
+    """True for DB_PASSWORD, spring.datasource.password, apiKey, AWS_SECRET_ACCESS_KEY;
+    not for password.file, token.expiry, PWD, passport or COMPASS_HOME."""
+    if name in _KNOWN_PLAIN:
+        return False
+    words = _words(name)
+    if not words or words[-1] in _NOT_SECRET_WORDS:
+        return False
+    if any(w in _SECRET_WORDS for w in words):
+        return True
+    return any(pair in _SECRET_PAIRS for pair in zip(words, words[1:]))
 
 
 def mask_mapping(values: dict[str, str]) -> dict[str, str]:

@@ -121,9 +121,26 @@ def java_analysis_info(entry: InventoryEntry, proc: ProcessInfo, host: Host, com
         "hostName": host.name,
         "analyzer": entry.analyzer_id,
         "a2cVersion": __version__,
-        "jvmOptions": [o for o in mask_cmdline(list(command.options)) if not o.startswith(("-D", "-cp", "-classpath"))],
+        "jvmOptions": jvm_options(command),
         "secrets": secrets_found(proc),
     }
+
+
+def jvm_options(command: JavaCommand) -> list[str]:
+    """JVM options other than system properties and the class path (those are reported apart)."""
+    options: list[str] = []
+    skip_next = False
+    for option in mask_cmdline(list(command.options)):
+        if skip_next:
+            skip_next = False
+            continue
+        if option in ("-cp", "-classpath", "--class-path"):
+            skip_next = True
+            continue
+        if option.startswith(("-D", "--class-path=")):
+            continue
+        options.append(option)
+    return options
 
 
 def java_container_parameters(entry: InventoryEntry, info: Mapping[str, Any], environment: Mapping[str, str],

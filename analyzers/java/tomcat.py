@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+import re
 from typing import Any, Mapping
 
 from a2c.analyzers.base import Analyzer
@@ -49,7 +50,7 @@ class TomcatAnalyzer(Analyzer):
         home, base = catalina_dirs(command.system_properties, proc, host)
         server_xml, findings = read_server_xml(host, base)
         info = common.java_analysis_info(entry, proc, host, command)
-        connectors = parse_connectors(server_xml) if server_xml is not None else []
+        connectors = parse_connectors(server_xml, command.system_properties) if server_xml is not None else []
         web_apps = list_web_apps(host, base, server_xml)
         conf = join(base, "conf")
         info["AdvancedAppInfo"].update(
@@ -140,12 +141,21 @@ def read_server_xml(host: Host, base: str) -> tuple[Any, list[Finding]]:
         return None, [Finding("TOMCAT-E002", "error", exc.message, path)]
 
 
-def parse_connectors(server_xml: Any) -> list[dict[str, Any]]:
+def resolve_placeholders(value: str, props: Mapping[str, str]) -> str:
+    """Tomcat fills ``${name}`` (and ``${name:default}``) in server.xml from system properties."""
+    def replace(match: re.Match[str]) -> str:
+        name, _, default = match.group(1).partition(":")
+        return props.get(name, default if default else match.group(0))
+
+    return re.sub(r"\$\{([^}]+)\}", replace, value)
+
+
+def parse_connectors(server_xml: Any, props: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
     connectors = []
     for element in server_xml.iter():
         if local_name(element) != "Connector":
             continue
-        port = element.get("port", "")
+        port = resolve_placeholders(element.get("port", ""), props or {})
         connectors.append(
             {
                 "port": int(port) if port.isdigit() else port,
@@ -160,9 +170,15 @@ def parse_connectors(server_xml: Any) -> list[dict[str, Any]]:
 
 
 def http_port(connectors: list[dict[str, Any]], proc: ProcessInfo, entry: InventoryEntry) -> int:
+    command = parse_java_cmdline(proc.cmdline)
+    props = command.system_properties if command else {}
     for connector in connectors:
-        if isinstance(connector["port"], int) and not connector["secure"] and "AJP" not in connector["protocol"].upper():
-            return connector["port"]
+        port = connector["port"]
+        if isinstance(port, str):
+            resolved = resolve_placeholders(port, props)
+            port = int(resolved) if resolved.isdigit() else port
+        if isinstance(port, int) and not connector["secure"] and "AJP" not in connector["protocol"].upper():
+            return port
     return entry.ports[0] if entry.ports else 8080
 
 
@@ -215,7 +231,9 @@ def container_server_xml(host: Host, path: str) -> bytes | None:
         return None
     changed = False
     for element in root.iter():
-        if local_name(element) == "Connector" and element.get("address", "") in ("127.0.0.1", "localhost", "::1"):
+        # AJP stays where it was: exposing it is the Ghostcat risk Tomcat's loopback default guards against.
+        if (local_name(element) == "Connector" and element.get("address", "") in ("127.0.0.1", "localhost", "::1")
+                and "AJP" not in element.get("protocol", "HTTP/1.1").upper()):
             del element.attrib["address"]
             changed = True
     return serialize_xml(root) if changed else None

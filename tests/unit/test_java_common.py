@@ -88,8 +88,6 @@ def test_secrets_found():
     ]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: common.py java_analysis_info filters '-cp'/'-classpath' out of "
-                   "jvmOptions but keeps their value (the class path) as a stray option; '--class-path' is not filtered")
 def test_jvm_options_leave_out_the_class_path():
     proc = ProcessInfo(1, ("java", "-Xmx512m", "-classpath", "/opt/a.jar:/opt/b.jar", "--class-path", "c.jar",
                            "-Dx=1", "org.apache.catalina.startup.Bootstrap", "start"))

@@ -109,9 +109,6 @@ def test_realpath_stays_inside(host, path, expected):
     assert host.realpath(path) == expected
 
 
-@pytest.mark.xfail(strict=True, reason="bug: snapshot.py SnapshotHost.realpath normpath()s the whole path before "
-                   "resolving links, so 'link/..' is dropped lexically; the host (and LocalHost) apply '..' to the "
-                   "link's target")
 def test_dotdot_after_a_link_applies_to_the_target(host, root):
     assert host.realpath("/usr/bin/jdk/../../..") == "/usr"
     # what the operating system does with the same tree

@@ -90,8 +90,6 @@ def test_placeholder_port_is_kept_as_text():
     assert parse_connectors(parse_xml(xml, "server.xml"))[0]["port"] == "${http.port}"
 
 
-@pytest.mark.xfail(strict=True, reason="bug: tomcat.py http_port ignores a ${http.port} connector port (Tomcat fills "
-                   "it from -Dhttp.port) and falls back to the lowest listening port: the shutdown port 8005")
 def test_placeholder_port_resolves_from_system_properties():
     xml = b'<Server port="8005"><Service><Connector port="${http.port}" protocol="HTTP/1.1"/></Service></Server>'
     proc = ProcessInfo(1, ("java", "-Dhttp.port=8080", "org.apache.catalina.startup.Bootstrap", "start"))
@@ -172,8 +170,6 @@ def test_read_server_xml_turns_hostile_files_into_findings(tmp_path, name):
     assert root is None and [f.code for f in findings] == ["TOMCAT-E002"]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: tomcat.py tomcat_version -> archives.read_text_member only catches "
-                   "HostError; a corrupt lib/catalina.jar raises BadArchive, an A2CError that aborts `a2c analyze`")
 def test_corrupt_catalina_jar_gives_no_version(tmp_path):
     (tmp_path / "lib").mkdir()
     shutil.copy(FIXTURES / "hostile" / "archives" / "truncated.jar", tmp_path / "lib" / "catalina.jar")

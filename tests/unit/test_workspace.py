@@ -104,8 +104,6 @@ def test_read_json_with_a_byte_order_mark_never_crashes():
         assert document["a2CTemplateVersion"] == "1.0"
 
 
-@pytest.mark.xfail(strict=True, reason="bug: workspace.py read_json decodes with path.read_text outside the try; a "
-                   "non-UTF-8 analysis.json raises UnicodeDecodeError (a traceback) instead of InvalidFile")
 def test_read_json_non_utf8_file_is_an_invalid_file():
     path = HOSTILE_JSON / "analysis-latin1.json"
     with pytest.raises(InvalidFile) as caught:
