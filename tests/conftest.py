@@ -28,12 +28,21 @@ def missing(what: str, how: str) -> None:
     pytest.skip(message)
 
 
-def load_samples_module():
-    spec = importlib.util.spec_from_file_location("a2c_samples", ROOT / "scripts" / "samples.py")
+def load_script(path: Path, name: str):
+    """Import a stand-alone script (scripts/, fixtures/ generators), which are not packages."""
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     assert spec.loader is not None
     spec.loader.exec_module(module)
     return module
+
+
+def load_samples_module():
+    return load_script(ROOT / "scripts" / "samples.py", "a2c_samples")
+
+
+def load_make_hostile():
+    return load_script(FIXTURES / "hostile" / "make_hostile.py", "make_hostile")
 
 
 def pytest_addoption(parser):

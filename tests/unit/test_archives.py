@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import zipfile
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import load_make_hostile
 from a2c.analyzers.common import archives
 from a2c.analyzers.common.archives import BadArchive, open_zip, read_member, read_text_member, unsafe_member_names
 from a2c.errors import HostError, InvalidFile
@@ -19,11 +19,7 @@ APP_WAR = FIXTURES / "snapshots" / "tomcat-host" / "files" / "opt" / "tomcat" / 
 
 
 def _make_hostile():
-    spec = importlib.util.spec_from_file_location("make_hostile", FIXTURES / "hostile" / "make_hostile.py")
-    module = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    spec.loader.exec_module(module)
-    return module
+    return load_make_hostile()
 
 
 make_hostile = _make_hostile()

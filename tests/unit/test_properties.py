@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import load_make_hostile
 from a2c.analyzers.common.properties import parse_manifest, parse_properties, parse_yaml_flat
 from a2c.hosts.local import LocalHost
 
@@ -15,11 +15,7 @@ HOSTILE = Path(__file__).resolve().parents[2] / "fixtures" / "hostile"
 
 
 def _make_hostile():
-    spec = importlib.util.spec_from_file_location("make_hostile", HOSTILE / "make_hostile.py")
-    module = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    spec.loader.exec_module(module)
-    return module
+    return load_make_hostile()
 
 
 # -- parse_properties ---------------------------------------------------------------------------

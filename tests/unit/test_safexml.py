@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import select
 import socket
 import time
@@ -11,6 +10,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from tests.conftest import load_make_hostile
 from a2c.analyzers.common import safexml
 from a2c.analyzers.common.safexml import UnsafeXML, local_name, parse_xml, serialize_xml
 from a2c.errors import InvalidFile
@@ -21,11 +21,7 @@ SERVER_XML = FIXTURES / "snapshots" / "tomcat-host" / "files" / "opt" / "tomcat"
 
 
 def _make_hostile():
-    spec = importlib.util.spec_from_file_location("make_hostile", FIXTURES / "hostile" / "make_hostile.py")
-    module = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    spec.loader.exec_module(module)
-    return module
+    return load_make_hostile()
 
 
 @pytest.fixture

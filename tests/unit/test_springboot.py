@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import load_make_hostile
 from a2c.analyzers.java.springboot import config_sources, effective_property, is_spring_boot, read_manifest
 from a2c.hosts.local import LocalHost
 
@@ -67,11 +67,7 @@ def test_is_spring_boot(manifest, expected):
 
 
 def _make_hostile():
-    spec = importlib.util.spec_from_file_location("make_hostile", FIXTURES / "hostile" / "make_hostile.py")
-    module = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    spec.loader.exec_module(module)
-    return module
+    return load_make_hostile()
 
 
 def test_config_sources_order_and_hostile_jars(tmp_path):
