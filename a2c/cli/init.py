@@ -42,9 +42,10 @@ def command(app: AppContext, workspace_dir: str | None, aws_profile: str | None,
     )
     Workspace(config.workspace).ensure()
     path = save_config(config)
-    app.output.result({"configFile": str(path), **config.to_json()}, lambda: (
+    def human() -> None:
         app.output.echo(f"All application artifacts will be created under {config.workspace}. "
-                        "Please make sure the folder permissions are secure."),
-        app.output.step(f"Configuration saved to {path}"),
-        app.output.next_steps("a2c inventory"),
-    ))
+                        "Please make sure the folder permissions are secure.")
+        app.output.step(f"Configuration saved to {path}")
+        app.output.next_steps("a2c inventory")
+
+    app.output.result({"configFile": str(path), **config.to_json()}, human)
