@@ -50,16 +50,23 @@ class GenericJavaAnalyzer(Analyzer):
         return AnalyzerResult(info, params, tuple(findings))
 
     def plan(self, analysis: Mapping[str, Any], host: Host) -> BuildPlan:
-        info, params = analysis["analysisInfo"], analysis["containerParameters"]
-        paths = tuple(info.get("processMode", {}).get("paths", ())) + tuple(params.get("appSpecificFiles", ()))
-        port = int(params.get("applicationPort") or 0)
-        return BuildPlan(
-            app_id=info["appId"],
-            base_image=params["containerBaseImage"],
-            layers=(CopyLayer("application", paths, excludes=tuple(params.get("appExcludedFiles", ()))),),
-            entrypoint=common.entry_command(info["cmdline"], info.get("secrets", [])),
-            workdir=info.get("cwd") or "/",
-            env=common.image_environment(params.get("environment", {})),
-            ports=(port,) if port else (),
-            health_port=port,
-        )
+        return process_mode_plan(analysis, host)
+
+
+def process_mode_plan(analysis: Mapping[str, Any], host: Host) -> BuildPlan:
+    """The build plan for any process-mode application: ``analysisInfo.processMode.paths`` plus
+    ``appSpecificFiles`` onto the JRE base, started with the original command line.
+    Analyzers that only detect a server (WebLogic, WebSphere, …) reuse it."""
+    info, params = analysis["analysisInfo"], analysis["containerParameters"]
+    paths = tuple(info.get("processMode", {}).get("paths", ())) + tuple(params.get("appSpecificFiles", ()))
+    port = int(params.get("applicationPort") or 0)
+    return BuildPlan(
+        app_id=info["appId"],
+        base_image=params["containerBaseImage"],
+        layers=(CopyLayer("application", paths, excludes=tuple(params.get("appExcludedFiles", ()))),),
+        entrypoint=common.entry_command(info["cmdline"], info.get("secrets", [])),
+        workdir=info.get("cwd") or "/",
+        env=common.image_environment(params.get("environment", {})),
+        ports=(port,) if port else (),
+        health_port=port,
+    )
