@@ -179,6 +179,8 @@ class BuildPlan:
     generated: Mapping[str, bytes] = field(default_factory=dict)
     # Directories the application writes to at run time (created empty, owned by the user).
     writable_dirs: tuple[str, ...] = ()
+    # Generated files holding ${A2C_SECRET_…} placeholders, filled from the environment at start.
+    render_at_start: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def replace(self, **changes: Any) -> "BuildPlan":
         return dataclasses.replace(self, **changes)

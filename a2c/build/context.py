@@ -82,7 +82,10 @@ class ContextWriter:
             yield from self._bytes_entry(name, data, mode)
         if self.with_generated:
             for path, data in sorted(self.plan.generated.items()):
-                yield from self._bytes_entry("generated" + path, data, 0o644)
+                yield from self._parents("generated", path)
+                # Files with secret placeholders are rewritten by the entry script: group 0 may write.
+                mode = 0o664 if path in self.plan.render_at_start else 0o644
+                yield from self._bytes_entry("generated" + path, data, mode)
             for path in self.plan.writable_dirs:
                 yield from self._parents("writable", path)
                 yield from self._dir_entry("writable" + path, 0o775)

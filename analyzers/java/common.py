@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime
 import posixpath
 import re
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from a2c import __version__
 from a2c.analyzers.common.secrets import MASK, env_var_for, is_secret_name, mask_cmdline, mask_mapping
 from a2c.analyzers.java.jvm import JavaCommand, default_base_image, parse_java_cmdline, read_java_runtime, uses_heap_flags
 from a2c.errors import HostError
-from a2c.hosts.base import Host
+from a2c.hosts.base import Host, decode_text
 from a2c.model import Finding, InventoryEntry, ProcessInfo
 
 # Environment that belongs to the login session or the tool that started the process, not to the app.
@@ -123,7 +123,24 @@ def java_analysis_info(entry: InventoryEntry, proc: ProcessInfo, host: Host, com
         "a2cVersion": __version__,
         "jvmOptions": jvm_options(command),
         "secrets": secrets_found(proc),
+        "outboundDependencies": connection_dependencies(proc),
     }
+
+
+def connection_dependencies(proc: ProcessInfo) -> list[dict[str, Any]]:
+    from a2c.analyzers.java.dependencies import from_connections
+
+    return from_connections(proc)
+
+
+def add_config_findings(info: dict[str, Any], host: Host, paths: Iterable[str]) -> list[Finding]:
+    """Scan config files into info (secrets, outbound dependencies); returns the findings."""
+    from a2c.analyzers.java.dependencies import merge
+
+    secrets, deps, findings = scan_config_files(host, paths)
+    info["secrets"] = list(info.get("secrets", [])) + secrets
+    info["outboundDependencies"] = merge([deps, info.get("outboundDependencies", [])])
+    return findings
 
 
 def jvm_options(command: JavaCommand) -> list[str]:
@@ -207,3 +224,76 @@ def workdir_for(info: Mapping[str, Any], copied: tuple[str, ...]) -> str:
 
 def parent_dirs(paths: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted({posixpath.dirname(p) for p in paths}))
+
+
+MAX_CONFIG_FILE = 4 * 1024 * 1024
+CONFIG_SUFFIXES = (".properties", ".yml", ".yaml", ".xml")
+
+
+def scan_config_files(host: Host, paths: Iterable[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[Finding]]:
+    """Secrets and outbound dependencies in the application's own configuration files.
+
+    Returns (secrets as analysisInfo.secrets entries, dependencies, findings); a file that
+    cannot be read is a finding, never an error.
+    """
+    from a2c.analyzers.common.properties import parse_properties, parse_yaml_flat
+    from a2c.analyzers.java import configsecrets, dependencies
+
+    secrets: list[dict[str, Any]] = []
+    deps: list[dict[str, Any]] = []
+    findings: list[Finding] = []
+    for path in dict.fromkeys(paths):
+        try:
+            data = host.read_bytes(path, limit=MAX_CONFIG_FILE)
+        except HostError as exc:
+            findings.append(Finding("CONF-W001", "warning", f"configuration file not read: {exc.message}", path))
+            continue
+        text = decode_text(data)
+        secrets += [s.to_json() for s in configsecrets.find_secrets(path, data)]
+        kind = configsecrets.kind_of(path)
+        if kind == "properties":
+            deps += dependencies.from_properties(parse_properties(text), path)
+        elif kind == "yaml":
+            deps += dependencies.from_properties(parse_yaml_flat(text), path)
+        deps += dependencies.from_text(text, path)
+    return secrets, dependencies.merge([deps]), findings
+
+
+def config_files_in(host: Host, folders: Iterable[str], depth: int = 1) -> list[str]:
+    """Configuration-looking files in folders (and their sub-folders down to ``depth``)."""
+    found: list[str] = []
+    pending = [(folder, 0) for folder in folders]
+    while pending:
+        folder, level = pending.pop(0)
+        for name in host.glob_names(folder):
+            path = posixpath.join(folder, name)
+            st = host.lstat(path)
+            if st is None or st.kind == "link":
+                continue
+            if st.kind == "file" and name.endswith(CONFIG_SUFFIXES) and st.size <= MAX_CONFIG_FILE:
+                found.append(path)
+            elif st.kind == "dir" and level < depth:
+                pending.append((path, level + 1))
+    return found
+
+
+def secret_templates(info: Mapping[str, Any], host: Host, generated: dict[str, bytes]) -> dict[str, tuple[str, ...]]:
+    """Replace every file secret with its placeholder in ``generated`` (host bytes when not
+    generated yet); returns {path: env vars} for the entry script to fill at start."""
+    from a2c.analyzers.java import configsecrets
+
+    by_file: dict[str, list[Any]] = {}
+    for secret in info.get("secrets", []):
+        path = secret.get("foundIn", "")
+        if path.startswith("/") and configsecrets.kind_of(path):
+            by_file.setdefault(path, []).append(
+                configsecrets.FileSecret(path, secret["name"], secret["envVar"], int(secret.get("line", 0))))
+    render: dict[str, tuple[str, ...]] = {}
+    for path, secrets in by_file.items():
+        try:
+            data = generated.get(path) or host.read_bytes(path, limit=MAX_CONFIG_FILE)
+        except HostError:
+            continue
+        generated[path] = configsecrets.template(path, data, secrets)
+        render[path] = tuple(dict.fromkeys(s.env_var for s in secrets))
+    return render

@@ -1,20 +1,78 @@
-"""Spring Boot executable jars (application mode): the jar, its external config, a JRE base."""
+"""Spring Boot (application mode): executable jars, exploded layouts and PropertiesLauncher.
+
+What is copied: the jar (or the exploded folder), its external ``application*`` files and
+any ``loader.path`` folders, onto a JRE base. Configuration is read in Spring Boot's order
+of precedence, profiles included, so the reported port and settings are the effective ones.
+"""
 
 from __future__ import annotations
 
 import posixpath
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from a2c.analyzers.base import Analyzer
 from a2c.analyzers.common.archives import BadArchive, open_zip, read_member
 from a2c.analyzers.common.properties import parse_manifest, parse_properties, parse_yaml_flat
-from a2c.analyzers.java import common
-from a2c.analyzers.java.jvm import is_java, parse_java_cmdline
+from a2c.analyzers.java import common, dependencies
+from a2c.analyzers.java.jvm import JavaCommand, is_java, parse_java_cmdline
 from a2c.errors import HostError
 from a2c.hosts.base import Host, decode_text, join
 from a2c.model import AnalyzerResult, BuildPlan, CopyLayer, Detection, Finding, InventoryEntry, ProcessInfo
 
-_CONFIG_NAMES = ("application.properties", "application.yml", "application.yaml")
+_EXTENSIONS = (".properties", ".yml", ".yaml")
+LAUNCHERS = {
+    "org.springframework.boot.loader.JarLauncher", "org.springframework.boot.loader.WarLauncher",
+    "org.springframework.boot.loader.PropertiesLauncher", "org.springframework.boot.loader.launch.JarLauncher",
+    "org.springframework.boot.loader.launch.WarLauncher", "org.springframework.boot.loader.launch.PropertiesLauncher",
+}
+
+
+@dataclass(frozen=True)
+class BootLayout:
+    """Where the application is: an executable jar, or an exploded folder."""
+
+    kind: str  # "jar" or "exploded"
+    root: str  # the jar file, or the folder holding BOOT-INF/ (or the classes folder)
+    manifest: Mapping[str, str] = field(default_factory=dict)
+    loader_path: tuple[str, ...] = ()
+
+    @property
+    def identity(self) -> str:
+        return f"{self.kind}:{self.root}"
+
+
+def find_layout(command: JavaCommand, proc: ProcessInfo, host: Host) -> BootLayout | None:
+    cwd = proc.cwd or "/"
+    loader_path = tuple(join(cwd, p.strip()) for p in command.system_properties.get("loader.path", "").split(",") if p.strip())
+    if command.jar:
+        jar = host.realpath(join(cwd, command.jar))
+        manifest = read_manifest(host, jar)
+        return BootLayout("jar", jar, manifest, loader_path) if is_spring_boot(manifest) else None
+    if command.main_class in LAUNCHERS:
+        for entry in command.classpath:
+            path = host.realpath(join(cwd, entry))
+            if path.endswith((".jar", ".war")) and host.is_file(path):
+                return BootLayout("jar", path, read_manifest(host, path), loader_path)
+            if host.is_dir(path):
+                manifest = _folder_manifest(host, path)
+                return BootLayout("exploded", path, manifest, loader_path)
+    for entry in command.classpath:  # java -cp app/BOOT-INF/classes:app/BOOT-INF/lib/* com.example.App
+        path = join(cwd, entry.rstrip("*"))
+        if path.rstrip("/").endswith("BOOT-INF/classes") and host.is_dir(path):
+            root = posixpath.dirname(posixpath.dirname(path.rstrip("/")))
+            manifest = _folder_manifest(host, root)
+            manifest = {**manifest, "Start-Class": manifest.get("Start-Class") or command.main_class}
+            return BootLayout("exploded", host.realpath(root), manifest, loader_path)
+    return None
+
+
+def _folder_manifest(host: Host, folder: str) -> dict[str, str]:
+    path = join(folder, "META-INF", "MANIFEST.MF")
+    try:
+        return parse_manifest(host.read_text(path, limit=1024 * 1024)) if host.is_file(path) else {}
+    except HostError:
+        return {}
 
 
 class SpringBootAnalyzer(Analyzer):
@@ -22,32 +80,36 @@ class SpringBootAnalyzer(Analyzer):
     runtime = "java"
     application_type = "java-springboot"
     priority = 20
-    description = "Spring Boot executable jar (Spring-Boot-Version / JarLauncher manifest)"
+    description = "Spring Boot: executable jar, exploded layout or PropertiesLauncher"
 
     def wants(self, name: str, exe: str, cmdline: tuple[str, ...]) -> bool:
         return is_java(name, exe, cmdline)
 
     def detect(self, proc: ProcessInfo, host: Host) -> Detection | None:
         command = parse_java_cmdline(proc.cmdline)
-        if command is None or not command.jar:
+        layout = find_layout(command, proc, host) if command else None
+        if layout is None:
             return None
-        jar = host.realpath(join(proc.cwd or "/", command.jar))
-        manifest = read_manifest(host, jar)
-        if not is_spring_boot(manifest):
-            return None
-        return Detection(self.id, self.application_type, identity=f"jar:{jar}", base_dir=posixpath.dirname(jar),
-                         web_apps=(posixpath.basename(jar),))
+        return Detection(self.id, self.application_type, identity=layout.identity,
+                         base_dir=posixpath.dirname(layout.root) if layout.kind == "jar" else layout.root,
+                         web_apps=(posixpath.basename(layout.root),))
 
     def analyze(self, entry: InventoryEntry, proc: ProcessInfo, host: Host) -> AnalyzerResult:
         command = parse_java_cmdline(proc.cmdline)
         assert command is not None
-        jar = host.realpath(join(proc.cwd or "/", command.jar))
-        manifest = read_manifest(host, jar)
+        layout = find_layout(command, proc, host)
+        assert layout is not None
         findings: list[Finding] = []
-        sources, config_files = config_sources(host, jar, proc.cwd, findings)
-        port, port_source = effective_property("server.port", command.args, command.system_properties, proc.environ, sources)
-        address, address_source = effective_property("server.address", command.args, command.system_properties,
-                                                      proc.environ, sources)
+        cwd = proc.cwd or "/"
+
+        def resolve(key: str, sources: list[tuple[str, dict[str, str]]]) -> tuple[str, str]:
+            return effective_property(key, command.args, command.system_properties, proc.environ, sources)
+
+        base_sources, _ = config_sources(host, layout, cwd, (), findings)
+        profiles = [p.strip() for p in resolve("spring.profiles.active", base_sources)[0].split(",") if p.strip()]
+        sources, config_files = config_sources(host, layout, cwd, tuple(profiles), findings)
+        port, port_source = resolve("server.port", sources)
+        address, address_source = resolve("server.address", sources)
         info = common.java_analysis_info(entry, proc, host, command)
         listening = [s.port for s in proc.listening]
         try:
@@ -60,36 +122,60 @@ class SpringBootAnalyzer(Analyzer):
                                     f"server.port resolves to {port_number} ({port_source}) but the process listens on "
                                     f"{listening}; using {listening[0]}"))
             port_number = listening[0]
+        manifest = layout.manifest
         info["AdvancedAppInfo"].update(
             {
-                "Directories": {"base": posixpath.dirname(jar), "jar": jar, "cwd": proc.cwd},
+                "Directories": {"base": posixpath.dirname(layout.root) if layout.kind == "jar" else layout.root,
+                                "jar" if layout.kind == "jar" else "exploded": layout.root, "cwd": cwd},
                 "distro": "java-springboot",
                 "version": manifest.get("Spring-Boot-Version", ""),
             }
         )
+        log_file, _ = resolve("logging.file.name", sources)
+        log_path, _ = resolve("logging.file.path", sources)
         info["springBoot"] = {
-            "jar": jar,
+            "layout": layout.kind,
+            "jar": layout.root if layout.kind == "jar" else "",
+            "exploded": layout.root if layout.kind == "exploded" else "",
+            "loaderPath": list(layout.loader_path),
             "startClass": manifest.get("Start-Class", ""),
-            "mainClass": manifest.get("Main-Class", ""),
+            "mainClass": manifest.get("Main-Class", "") or command.main_class,
             "springBootVersion": manifest.get("Spring-Boot-Version", ""),
+            "activeProfiles": profiles,
             "serverPort": port_number,
             "serverPortSource": port_source,
-            "applicationName": effective_property("spring.application.name", command.args, command.system_properties,
-                                                  proc.environ, sources)[0],
+            "applicationName": resolve("spring.application.name", sources)[0],
             "configFiles": config_files,
             "serverAddress": address,
             "serverAddressSource": address_source,
         }
-        params = common.java_container_parameters(entry, info, common.application_environment(proc, host), applicationPort=port_number, healthCheckPath="/")
+        info["logging"] = {"files": [p for p in (join(cwd, log_file) if log_file else "",
+                                                 join(join(cwd, log_path), "spring.log") if log_path else "") if p]}
+        external = [f for f in config_files if not f.startswith("jar:")]
+        findings += common.add_config_findings(info, host, external)
+        for source, values in sources:
+            if source.startswith("jar:"):
+                info["outboundDependencies"] = dependencies.merge(
+                    [info["outboundDependencies"], dependencies.from_properties(values, source)])
+                for key, value in values.items():
+                    if common.is_secret_name(key) and value and not value.startswith("${"):
+                        findings.append(Finding("SEC-W002", "warning",
+                                                f"secret {key} is built into the application ({source}); it will be in "
+                                                "the image too: move it to an environment variable and rebuild the jar",
+                                                source))
+        params = common.java_container_parameters(entry, info, common.application_environment(proc, host),
+                                                  applicationPort=port_number, healthCheckPath="/",
+                                                  logLocations=info["logging"]["files"])
         findings += common.runtime_findings(info)
         return AnalyzerResult(info, params, tuple(findings))
 
     def plan(self, analysis: Mapping[str, Any], host: Host) -> BuildPlan:
         info, params = analysis["analysisInfo"], analysis["containerParameters"]
         boot = info["springBoot"]
+        root = boot.get("jar") or boot.get("exploded")
         excluded = tuple(params.get("appExcludedFiles", ()))
         external = tuple(f for f in boot.get("configFiles", []) if not f.startswith("jar:"))
-        layers = [CopyLayer("application", (boot["jar"],), excludes=excluded)]
+        layers = [CopyLayer("application", (root,) + tuple(boot.get("loaderPath", ())), excludes=excluded)]
         if external:
             layers.append(CopyLayer("configuration", external, excludes=excluded))
         extra = tuple(params.get("appSpecificFiles", ()))
@@ -100,16 +186,21 @@ class SpringBootAnalyzer(Analyzer):
         if boot.get("serverAddress") in common.LOOPBACK:
             # Bound to loopback on the host (private there); in a container that would be unreachable.
             env["SERVER_ADDRESS"] = "0.0.0.0"
+        generated: dict[str, bytes] = {}
+        render = common.secret_templates(info, host, generated)
+        cwd = info.get("cwd") or posixpath.dirname(root)
         return BuildPlan(
             app_id=info["appId"],
             base_image=params["containerBaseImage"],
             layers=tuple(layers),
             entrypoint=common.entry_command(info["cmdline"], info.get("secrets", [])),
-            workdir=info.get("cwd") or posixpath.dirname(boot["jar"]),
+            workdir=cwd,
             env=env,
             ports=(port,) if port else (),
             health_port=port,
-            writable_dirs=(info.get("cwd") or posixpath.dirname(boot["jar"]),),
+            writable_dirs=(cwd,),
+            generated=generated,
+            render_at_start=render,
         )
 
 
@@ -126,28 +217,49 @@ def is_spring_boot(manifest: Mapping[str, str]) -> bool:
     return "Spring-Boot-Version" in manifest or manifest.get("Main-Class", "").startswith("org.springframework.boot.loader")
 
 
-def config_sources(host: Host, jar: str, cwd: str, findings: list[Finding]) -> tuple[list[tuple[str, dict[str, str]]], list[str]]:
-    """Spring's config files, highest precedence first: ./config/, ./, then inside the jar."""
+def _names(profiles: tuple[str, ...]) -> list[str]:
+    """File stems at one location, highest precedence first: the last active profile wins."""
+    return [f"application-{p}" for p in reversed(profiles)] + ["application"]
+
+
+def config_sources(host: Host, layout: BootLayout | str, cwd: str, profiles: tuple[str, ...] = (),
+                   findings: list[Finding] | None = None) -> tuple[list[tuple[str, dict[str, str]]], list[str]]:
+    """Spring's config files, highest precedence first: ./config/, ./, then inside the application;
+    at each location the profile-specific files before application.*."""
+    if isinstance(layout, str):
+        layout = BootLayout("jar", layout)
+    findings = findings if findings is not None else []
     sources: list[tuple[str, dict[str, str]]] = []
     files: list[str] = []
     for folder in (join(cwd, "config"), cwd) if cwd else ():
-        for name in _CONFIG_NAMES:
-            path = join(folder, name)
-            if host.is_file(path):
-                try:
-                    sources.append((path, _parse_config(name, host.read_text(path))))
-                    files.append(path)
-                except HostError as exc:
-                    findings.append(Finding("SPRING-E001", "error", exc.message, path))
+        for stem in _names(profiles):
+            for extension in _EXTENSIONS:
+                path = join(folder, stem + extension)
+                if host.is_file(path):
+                    try:
+                        sources.append((path, _parse_config(path, host.read_text(path))))
+                        files.append(path)
+                    except HostError as exc:
+                        findings.append(Finding("SPRING-E001", "error", exc.message, path))
+    if layout.kind == "exploded":
+        classes = join(layout.root, "BOOT-INF", "classes")
+        for stem in _names(profiles):
+            for extension in _EXTENSIONS:
+                path = join(classes, stem + extension)
+                if host.is_file(path):
+                    sources.append((f"jar:{path}", _parse_config(path, host.read_text(path))))
+        return sources, files
     classes = "BOOT-INF/classes/"
     try:
-        with open_zip(host, jar) as archive:
-            for name in _CONFIG_NAMES:
-                data = read_member(archive, classes + name)
-                if data is not None:
-                    sources.append((f"jar:{jar}!/{classes}{name}", _parse_config(name, decode_text(data))))
+        with open_zip(host, layout.root) as archive:
+            for stem in _names(profiles):
+                for extension in _EXTENSIONS:
+                    data = read_member(archive, classes + stem + extension)
+                    if data is not None:
+                        sources.append((f"jar:{layout.root}!/{classes}{stem}{extension}",
+                                        _parse_config(extension, decode_text(data))))
     except (HostError, BadArchive) as exc:
-        findings.append(Finding("SPRING-E002", "error", exc.message, jar))
+        findings.append(Finding("SPRING-E002", "error", exc.message, layout.root))
     return sources, files
 
 

@@ -71,11 +71,20 @@ class TomcatAnalyzer(Analyzer):
                 "version": tomcat_version(host, home),
             }
         )
+        webapps_dir = app_base(server_xml, base)
+        config_paths = common.config_files_in(host, [conf]) + [
+            p for app in web_apps
+            for p in [join(webapps_dir, app, "META-INF", "context.xml")] + common.config_files_in(
+                host, [join(webapps_dir, app, "WEB-INF", "classes")], depth=0)
+            if host.is_file(p)
+        ]
         info["tomcat"] = {
             "connectors": connectors,
             "webApps": web_apps,
             "contextFiles": context_files(host, base),
+            "resources": jndi_resources(host, config_paths),
         }
+        findings += common.add_config_findings(info, host, config_paths)
         port = http_port(connectors, proc, entry)
         params = common.java_container_parameters(
             entry,
@@ -104,10 +113,14 @@ class TomcatAnalyzer(Analyzer):
         if extra:
             layers.append(CopyLayer("additional", extra, excludes=excluded))
         generated: dict[str, bytes] = {}
+        render = common.secret_templates(info, host, generated)
         server_xml_path = join(dirs["conf"], "server.xml")
-        patched = container_server_xml(host, server_xml_path)
+        patched = container_server_xml(host, server_xml_path, generated.get(server_xml_path))
         if patched is not None:
             generated[server_xml_path] = patched
+        logging_path = join(dirs["conf"], "logging.properties")
+        if host.is_file(logging_path):
+            generated[logging_path] = console_logging(host.read_text(logging_path)).encode()
         copied = tuple(p for layer in layers for p in layer.paths)
         return BuildPlan(
             app_id=info["appId"],
@@ -120,6 +133,7 @@ class TomcatAnalyzer(Analyzer):
             health_port=int(params.get("applicationPort") or 0),
             generated=generated,
             writable_dirs=transient,
+            render_at_start=render,
         )
 
 
@@ -219,21 +233,61 @@ def tomcat_version(host: Host, home: str) -> str:
     return parse_properties(text).get("server.number", "") if text else ""
 
 
-def container_server_xml(host: Host, path: str) -> bytes | None:
-    """server.xml with loopback-only Connector addresses removed, or None when nothing needs changing.
+def container_server_xml(host: Host, path: str, data: bytes | None = None) -> bytes | None:
+    """server.xml for the container, or None when nothing needs changing.
 
     On the host a connector bound to 127.0.0.1 is private; in a container it would be
-    unreachable from the published port.
+    unreachable from the published port, so that address goes. The access log goes to the
+    container's stdout instead of a file under logs/.
     """
     try:
-        root = parse_xml(host.read_bytes(path), path)
+        root = parse_xml(data if data is not None else host.read_bytes(path), path)
     except (UnsafeXML, HostError):
         return None
-    changed = False
+    changed = data is not None
     for element in root.iter():
+        if local_name(element) == "Valve" and element.get("className", "").endswith(".AccessLogValve"):
+            element.attrib.update({"directory": "/dev", "prefix": "stdout", "suffix": "", "rotatable": "false",
+                                   "buffered": "false"})
+            element.attrib.pop("fileDateFormat", None)
+            changed = True
         # AJP stays where it was: exposing it is the Ghostcat risk Tomcat's loopback default guards against.
         if (local_name(element) == "Connector" and element.get("address", "") in ("127.0.0.1", "localhost", "::1")
                 and "AJP" not in element.get("protocol", "HTTP/1.1").upper()):
             del element.attrib["address"]
             changed = True
     return serialize_xml(root) if changed else None
+
+
+def jndi_resources(host: Host, paths: list[str]) -> list[dict[str, str]]:
+    """<Resource> definitions (server.xml GlobalNamingResources, context.xml) without their passwords."""
+    resources = []
+    for path in paths:
+        if not path.endswith(".xml"):
+            continue
+        try:
+            root = parse_xml(host.read_bytes(path), path)
+        except (UnsafeXML, HostError):
+            continue
+        for element in root.iter():
+            if local_name(element) == "Resource" and element.get("name"):
+                resources.append({
+                    "name": element.get("name", ""), "type": element.get("type", ""), "auth": element.get("auth", ""),
+                    "url": element.get("url", ""), "driverClassName": element.get("driverClassName", ""),
+                    "username": element.get("username", ""), "foundIn": path,
+                })
+    return resources
+
+
+def console_logging(text: str) -> str:
+    """logging.properties with every handler list pointed at the console: in a container the
+    logs belong on stdout, where the platform (CloudWatch, FireLens) collects them."""
+    lines = []
+    for line in text.splitlines():
+        key = line.split("=", 1)[0].strip()
+        if key.endswith("handlers") and not key.startswith("#") and "=" in line:
+            lines.append(f"{key} = java.util.logging.ConsoleHandler")
+        else:
+            lines.append(line)
+    lines.append("java.util.logging.ConsoleHandler.level = FINE")
+    return "\n".join(lines) + "\n"

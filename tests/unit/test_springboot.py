@@ -82,7 +82,7 @@ def test_config_sources_order_and_hostile_jars(tmp_path):
     (tmp_path / "application.yml").write_text("server:\n  port: 7002\n")
     host = LocalHost()
     findings: list = []
-    sources, files = config_sources(host, str(jar), str(tmp_path), findings)
+    sources, files = config_sources(host, str(jar), str(tmp_path), findings=findings)
     assert files == [str(tmp_path / "config" / "application.properties"), str(tmp_path / "application.yml")]
     assert [values["server.port"] for _, values in sources] == ["7001", "7002", "7003", "7004"]
     assert sources[2][0] == f"jar:{jar}!/BOOT-INF/classes/application.properties"
@@ -91,7 +91,7 @@ def test_config_sources_order_and_hostile_jars(tmp_path):
 
     # a broken jar becomes a finding, not an exception
     broken = FIXTURES / "hostile" / "archives" / "truncated.jar"
-    sources, files = config_sources(host, str(broken), "", findings)
+    sources, files = config_sources(host, str(broken), "", findings=findings)
     assert sources == [] and files == []
     assert [f.code for f in findings] == ["SPRING-E002"]
     assert read_manifest(host, str(broken)) == {}
