@@ -159,6 +159,7 @@ class CopyLayer:
     paths: tuple[str, ...]
     excludes: tuple[str, ...] = ()
     link_roots: tuple[str, ...] = ()
+    exclude_names: tuple[str, ...] = ()  # shell patterns matched against each file or folder name
 
 
 @dataclass(frozen=True)

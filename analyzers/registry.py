@@ -15,7 +15,11 @@ ENTRY_POINT_GROUP = "a2c.analyzers"
 
 BUILTINS = (
     "a2c.analyzers.java.tomcat:TomcatAnalyzer",
+    "a2c.analyzers.java.jetty:JettyAnalyzer",
+    "a2c.analyzers.java.jboss:JBossAnalyzer",
     "a2c.analyzers.java.springboot:SpringBootAnalyzer",
+    "a2c.analyzers.java.weblogic:WebLogicAnalyzer",
+    "a2c.analyzers.java.websphere:WebSphereAnalyzer",
     "a2c.analyzers.java.generic:GenericJavaAnalyzer",
 )
 

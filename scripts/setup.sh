@@ -9,7 +9,7 @@ export DEBIAN_FRONTEND=noninteractive
 JRE_IMAGE=a2c-test/jre17:latest
 BUSYBOX_IMAGE=a2c-test/busybox:latest
 PACKAGES=(docker.io tomcat10 tomcat10-docs debootstrap docker-registry skopeo apache2-utils
-          openssh-server curl busybox-static jetty9)
+          openssh-server curl busybox-static jetty9 unzip)
 
 tmpdirs=()
 our_policy=""

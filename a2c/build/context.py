@@ -8,6 +8,7 @@ link; any other link that leaves the copied roots is kept as is and reported.
 
 from __future__ import annotations
 
+import fnmatch
 import posixpath
 import tarfile
 import time
@@ -55,6 +56,10 @@ def readable(mode: int, is_dir: bool) -> int:
 
 def _padding(size: int) -> bytes:
     return b"\0" * ((BLOCK - size % BLOCK) % BLOCK)
+
+
+def _name_excluded(name: str, patterns: tuple[str, ...]) -> bool:
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
 
 
 def _excluded(path: str, excludes: tuple[str, ...]) -> bool:
@@ -128,6 +133,8 @@ class ContextWriter:
             path = stack.pop()
             if _excluded(path, layer.excludes) or path in overridden:
                 continue
+            if layer.exclude_names and path != root and _name_excluded(posixpath.basename(path), layer.exclude_names):
+                continue
             try:
                 st = self.host.lstat(path)
             except HostError:
@@ -137,8 +144,9 @@ class ContextWriter:
                 self.stats.missing.append(path)
                 continue
             name = self.name_for(layer, path)
+            writable = any(is_within(path, w) for w in self.plan.writable_dirs)
             if st.kind == "dir":
-                yield from self._dir_entry(name, readable(st.mode, True), st.mtime)
+                yield from self._dir_entry(name, readable(st.mode, True) | (0o070 if writable else 0), st.mtime)
                 try:
                     children = self.host.list_dir(path)
                 except HostError:
@@ -146,7 +154,9 @@ class ContextWriter:
                     continue
                 stack.extend(posixpath.join(path, c) for c in reversed(children))
             elif st.kind == "file":
-                yield from self._file_entry(name, path, st)
+                # Files inside a run-time folder (an embedded LDAP store, config the server rewrites)
+                # stay writable for the application's group, as the folder is.
+                yield from self._file_entry(name, path, st, group_write=writable)
             elif st.kind == "link":
                 yield from self._link_entry(layer, roots, name, path, st)
 
@@ -167,7 +177,7 @@ class ContextWriter:
         self._seen.add(name)
         yield _header(name, tarfile.SYMTYPE, linkname=st.link_target, mtime=st.mtime)
 
-    def _file_entry(self, name: str, source: str, st: FileStat) -> Iterator[bytes]:
+    def _file_entry(self, name: str, source: str, st: FileStat, group_write: bool = False) -> Iterator[bytes]:
         try:
             stream = self.host.open(source)
         except HostError:
@@ -176,7 +186,8 @@ class ContextWriter:
         with stream:
             # The size is fixed in the header: a file that grows while we read is cut, one that
             # shrinks is padded, so the tar stays well formed (logs are excluded anyway).
-            yield _header(name, tarfile.REGTYPE, st.size, readable(st.mode, False), st.mtime)
+            mode = readable(st.mode, False) | (0o060 if group_write else 0)
+            yield _header(name, tarfile.REGTYPE, st.size, mode, st.mtime)
             remaining = st.size
             while remaining > 0:
                 chunk = stream.read(min(CHUNK, remaining))

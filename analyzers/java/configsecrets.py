@@ -137,7 +137,7 @@ def template_xml(data: bytes, path: str, secrets: Iterable[FileSecret]) -> bytes
 
 def kind_of(path: str) -> str:
     lowered = path.lower()
-    if lowered.endswith(".properties"):
+    if lowered.endswith((".properties", ".ini", ".conf", ".env")):
         return "properties"
     if lowered.endswith((".yml", ".yaml")):
         return "yaml"

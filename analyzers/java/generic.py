@@ -6,7 +6,7 @@ import posixpath
 from typing import Any, Mapping
 
 from a2c.analyzers.base import Analyzer
-from a2c.analyzers.java import common
+from a2c.analyzers.java import common, processmode
 from a2c.analyzers.java.jvm import is_java, parse_java_cmdline
 from a2c.hosts.base import Host, join
 from a2c.model import AnalyzerResult, BuildPlan, CopyLayer, Detection, Finding, InventoryEntry, ProcessInfo
@@ -38,14 +38,19 @@ class GenericJavaAnalyzer(Analyzer):
         assert command is not None
         cwd = proc.cwd or "/"
         info = common.java_analysis_info(entry, proc, host, command)
-        paths = [host.realpath(join(cwd, command.jar))] if command.jar else []
-        paths += [join(cwd, p.rstrip("*")) for p in command.classpath]
         info["AdvancedAppInfo"]["Directories"] = {"base": entry.base_dir, "cwd": cwd}
-        info["processMode"] = {"paths": paths}
-        params = common.java_container_parameters(entry, info, common.application_environment(proc, host), applicationMode=False)
-        findings = common.runtime_findings(info) + [
+        params = common.java_container_parameters(entry, info, common.application_environment(proc, host),
+                                                  applicationMode=False)
+        info["processMode"], findings = processmode.process_mode_info(
+            proc, host, command, info["AdvancedAppInfo"].get("javaHome", ""), params["containerBaseImage"],
+            params["environment"])
+        config = [p for p in info["processMode"]["paths"] if p.endswith(common.CONFIG_SUFFIXES)]
+        config += common.config_files_in(host, [p for p in info["processMode"]["paths"] if host.is_dir(p)], depth=0)
+        findings += common.add_config_findings(info, host, config)
+        findings += common.runtime_findings(info) + [
             Finding("JAVA-I001", "info", "no framework analyzer recognised this process; it is containerized in process "
-                    "mode from the paths its command line names (add others to appSpecificFiles)")
+                    "mode from what the process uses: " + ", ".join(info["processMode"]["paths"])
+                    + " (add others to appSpecificFiles)")
         ]
         return AnalyzerResult(info, params, tuple(findings))
 
@@ -58,15 +63,30 @@ def process_mode_plan(analysis: Mapping[str, Any], host: Host) -> BuildPlan:
     ``appSpecificFiles`` onto the JRE base, started with the original command line.
     Analyzers that only detect a server (WebLogic, WebSphere, …) reuse it."""
     info, params = analysis["analysisInfo"], analysis["containerParameters"]
-    paths = tuple(info.get("processMode", {}).get("paths", ())) + tuple(params.get("appSpecificFiles", ()))
+    mode = info.get("processMode", {})
+    paths = tuple(mode.get("paths", ())) + tuple(params.get("appSpecificFiles", ()))
+    excludes = tuple(mode.get("excludes", ())) + tuple(params.get("appExcludedFiles", ()))
     port = int(params.get("applicationPort") or 0)
+    env = common.image_environment(params.get("environment", {}))
+    layers = []
+    java_home = mode.get("javaHome", "")
+    if java_home and not processmode.base_provides_java(params["containerBaseImage"]):
+        # The base has no Java: bring the host's runtime, and say where it is.
+        layers.append(CopyLayer("runtime", (java_home,), link_roots=("/usr/lib/jvm", "/etc")))
+        env["JAVA_HOME"] = java_home
+    layers.append(CopyLayer("application", paths, excludes=excludes, exclude_names=tuple(mode.get("excludeNames", ()))))
+    generated: dict[str, bytes] = {}
+    render = common.secret_templates(info, host, generated)
     return BuildPlan(
         app_id=info["appId"],
         base_image=params["containerBaseImage"],
-        layers=(CopyLayer("application", paths, excludes=tuple(params.get("appExcludedFiles", ()))),),
+        layers=tuple(layers),
         entrypoint=common.entry_command(info["cmdline"], info.get("secrets", [])),
         workdir=info.get("cwd") or "/",
-        env=common.image_environment(params.get("environment", {})),
+        env=env,
         ports=(port,) if port else (),
         health_port=port,
+        generated=generated,
+        writable_dirs=tuple(mode.get("writableDirs", ())),
+        render_at_start=render,
     )

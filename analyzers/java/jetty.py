@@ -12,17 +12,18 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
+from urllib.parse import unquote
 
 from a2c.analyzers.base import Analyzer
 from a2c.analyzers.common.archives import read_text_member
 from a2c.analyzers.common.properties import parse_manifest
 from a2c.analyzers.common.safexml import UnsafeXML, local_name, parse_xml
-from a2c.analyzers.common.secrets import is_secret_name, mask_mapping
-from a2c.analyzers.java import common
+from a2c.analyzers.common.secrets import mask_mapping
+from a2c.analyzers.java import common, configsecrets
 from a2c.analyzers.java.jvm import JavaCommand, is_java, parse_java_cmdline
 from a2c.analyzers.java.tomcat import SHARED_JAR_ROOTS
 from a2c.errors import HostError
-from a2c.hosts.base import Host, is_within, join
+from a2c.hosts.base import Host, decode_text, is_within, join
 from a2c.model import AnalyzerResult, BuildPlan, CopyLayer, Detection, Finding, InventoryEntry, ProcessInfo
 
 START_MAIN = "org.eclipse.jetty.start.Main"
@@ -30,10 +31,13 @@ START_MAIN = "org.eclipse.jetty.start.Main"
 HTTP_PORT_KEYS = ("jetty.http.port", "jetty.port")
 HTTP_HOST_KEYS = ("jetty.http.host", "jetty.host")
 DEFAULT_HTTP_PORT = 8080
+# Redirects stdout/stderr to ${jetty.base}/logs; in a container the logs belong on its output.
+CONSOLE_CAPTURE = "console-capture"
 # Folders of jetty.home that Jetty reads; a package may link them elsewhere (Debian: etc -> /etc/jetty9).
 HOME_ENTRIES = ("etc", "lib", "modules", "resources", "start.d", "start.ini")
 # What Jetty writes under jetty.base at run time; never copied into the image.
 TRANSIENT = ("logs", "work", "tmp")
+MAX_INI_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -135,6 +139,7 @@ class JettyAnalyzer(Analyzer):
             "contexts": contexts,
             "contextFiles": [c["path"] for c in contexts if c["kind"] == "xml"],
             "homeLinks": home_links(host, home, base),
+            "launcherFiles": launcher_files(host, launch, command, home, base),
             "stateFile": config.get("jetty.state")[0],
         }
         params = common.java_container_parameters(
@@ -145,13 +150,13 @@ class JettyAnalyzer(Analyzer):
             logLocations=[join(base, "logs")],
             healthCheckPath=health_check_path(contexts),
         )
+        findings += common.add_config_findings(info, host, config_files(host, base, contexts))
+        info["secrets"] = list(info["secrets"]) + ini_secrets(host, config.ini_files)
         findings += common.runtime_findings(info)
-        if config.modules and "http" not in config.modules:
+        if config.modules and not any(m.startswith("http") for m in config.modules):
             findings.append(Finding("JETTY-W003", "warning", f"the http module is not enabled (modules: "
                                     f"{', '.join(config.modules)}); the container is probed on port {port}",
                                     config.ini_files[0] if config.ini_files else ""))
-        for path in config.ini_files:
-            findings += ini_secret_findings(host, path)
         if http_host in common.LOOPBACK:
             findings.append(Finding("JETTY-I001", "info", f"jetty.http.host={http_host} ({host_source}) is loopback-only; "
                                     "the container listens on all its interfaces instead"))
@@ -165,6 +170,7 @@ class JettyAnalyzer(Analyzer):
         excluded = tuple(params.get("appExcludedFiles", ()))
         transient = tuple(join(base, name) for name in TRANSIENT)
         server_paths = [home] + [t for t in jetty.get("homeLinks", {}).values() if not is_within(t, home)]
+        server_paths += [p for p in jetty.get("launcherFiles", []) if not any(is_within(p, s) for s in server_paths)]
         # home/logs may link to the host's log folder; home/webapps is not read when the base is elsewhere.
         server_excludes = excluded + (join(home, "logs"),)
         if base != home:
@@ -180,10 +186,13 @@ class JettyAnalyzer(Analyzer):
         if extra:
             layers.append(CopyLayer("additional", extra, excludes=excluded))
         generated: dict[str, bytes] = {}
+        render = common.secret_templates(info, host, generated)
+        render.update(ini_secret_templates(info, host, generated))
         for path in jetty.get("iniFiles", []):
-            patched = container_ini(host, path)
+            real = host.realpath(path)
+            patched = container_ini(host, real, generated.get(real))
             if patched is not None:
-                generated[host.realpath(path)] = patched
+                generated[real] = patched
         copied = tuple(p for layer in layers for p in layer.paths)
         port = int(params.get("applicationPort") or 0)
         return BuildPlan(
@@ -197,6 +206,7 @@ class JettyAnalyzer(Analyzer):
             health_port=port,
             generated=generated,
             writable_dirs=writable_dirs(host, dirs, jetty),
+            render_at_start=render,
         )
 
 
@@ -322,7 +332,7 @@ def read_start_config(host: Host, home: str, base: str, launch: JettyLaunch) -> 
     readable: list[str] = []
     for path in files:
         try:
-            lines = parse_start_ini(host.read_text(path, limit=1024 * 1024))
+            lines = parse_start_ini(host.read_text(path, limit=MAX_INI_BYTES))
         except HostError:
             continue
         readable.append(path)
@@ -373,16 +383,50 @@ def cross_check_port(port: int, source: str, config: StartConfig, proc: ProcessI
     return candidates[0]
 
 
-def ini_secret_findings(host: Host, path: str) -> list[Finding]:
-    try:
-        lines = parse_start_ini(host.read_text(path, limit=1024 * 1024))
-    except HostError:
-        return []
-    return [
-        Finding("JETTY-W004", "warning", f"{key} is set in this ini file, which is copied into the image as is; "
-                "pass it on the command line from a secret instead", path)
-        for key, _, value in lines.properties if value and is_secret_name(key)
-    ]
+def ini_secrets(host: Host, paths: tuple[str, ...] | list[str]) -> list[dict[str, Any]]:
+    """Secret-named properties of ini files, as analysisInfo.secrets entries (found in the file).
+
+    Jetty's ini lines are ``key=value``: the shared .properties reader and templater apply.
+    """
+    found: list[dict[str, Any]] = []
+    for path in paths:
+        try:
+            text = host.read_text(path, limit=MAX_INI_BYTES)
+        except HostError:
+            continue
+        found += [s.to_json() for s in configsecrets.properties_secrets(text, host.realpath(path))]
+    return found
+
+
+def ini_secret_templates(info: Mapping[str, Any], host: Host, generated: dict[str, bytes]) -> dict[str, tuple[str, ...]]:
+    """Ini files with their secrets replaced by ``${A2C_SECRET_…}`` placeholders in ``generated``;
+    returns {path: env vars} for the entry script to fill when the container starts."""
+    by_file: dict[str, list[configsecrets.FileSecret]] = {}
+    for secret in info.get("secrets", []):
+        path = secret.get("foundIn", "")
+        if path.startswith("/") and path.endswith(".ini"):
+            by_file.setdefault(path, []).append(
+                configsecrets.FileSecret(path, secret["name"], secret["envVar"], int(secret.get("line", 0))))
+    render: dict[str, tuple[str, ...]] = {}
+    for path, secrets in by_file.items():
+        try:
+            data = generated.get(path) or host.read_bytes(path, limit=MAX_INI_BYTES)
+        except HostError:
+            continue
+        text = decode_text(data)
+        generated[path] = configsecrets.template_properties(text, secrets).encode("utf-8")
+        render[path] = tuple(dict.fromkeys(s.env_var for s in secrets))
+    return render
+
+
+def config_files(host: Host, base: str, contexts: list[dict[str, str]]) -> list[str]:
+    """The base's own configuration (resources/, etc/), context XML files, and exploded apps' classes/."""
+    paths = common.config_files_in(host, [join(base, "resources"), join(base, "etc")])
+    paths += [c["path"] for c in contexts if c["kind"] == "xml"]
+    for context in contexts:
+        if context["kind"] == "dir":
+            paths += common.config_files_in(host, [join(context["path"], "WEB-INF", "classes")], depth=0)
+    return paths
 
 
 # -- web applications ----------------------------------------------------------------------
@@ -468,6 +512,22 @@ def jetty_version(host: Host, home: str) -> str:
     return ""
 
 
+def launcher_files(host: Host, launch: JettyLaunch, command: JavaCommand, home: str, base: str) -> list[str]:
+    """Files the JVM loads before Jetty reads its modules, when they live outside home and base:
+    start.jar itself, its manifest's Class-Path (Debian's names /usr/share/java/jetty9-util.jar)
+    and the -cp entries of a Main-class launch."""
+    paths: list[str] = []
+    if launch.start_jar:
+        paths.append(launch.start_jar)
+        text = read_text_member(host, launch.start_jar, "META-INF/MANIFEST.MF")
+        for entry in (parse_manifest(text).get("Class-Path", "") if text else "").split():
+            entry = unquote(entry[len("file:"):] if entry.startswith("file:") else entry)
+            paths.append(join(posixpath.dirname(launch.start_jar), entry))
+    paths += [join(launch.cwd, p) for p in command.classpath if not p.endswith("*")]
+    return [p for p in dict.fromkeys(paths)
+            if not is_within(p, home) and not is_within(p, base) and host.exists(p)]
+
+
 def home_links(host: Host, home: str, base: str) -> dict[str, str]:
     """Entries of jetty.home that link outside it (Debian: etc -> /etc/jetty9): their targets go
     into the image beside home, or the links would dangle there."""
@@ -497,34 +557,55 @@ def _loopback_host(key: str, value: str) -> bool:
 
 
 def container_command(args: tuple[str, ...]) -> tuple[str, ...]:
-    """The entry command without loopback-only ``jetty.http.host`` arguments (or ``-D`` options)."""
+    """The entry command without loopback-only ``jetty.http.host`` arguments (or ``-D`` options),
+    and without the console-capture module (the container's output is the log)."""
     kept = []
     for arg in args:
         key, sep, value = arg.partition("=")
         if sep and _loopback_host(key, value):
             continue
+        if key in ("--module", "--modules") and CONSOLE_CAPTURE in value.split(","):
+            rest = [m for m in value.split(",") if m and m != CONSOLE_CAPTURE]
+            if rest:
+                kept.append(f"{key}={','.join(rest)}")
+            continue
         kept.append(arg)
     return tuple(kept)
 
 
-def container_ini(host: Host, path: str) -> bytes | None:
-    """An ini file with loopback-only ``jetty.http.host`` lines commented out; None when none."""
-    try:
-        text = host.read_text(path, limit=1024 * 1024)
-    except HostError:
-        return None
+def container_ini(host: Host, path: str, data: bytes | None = None) -> bytes | None:
+    """An ini file for the container, or None when nothing needs changing (``data``: an already
+    generated version of it).
+
+    A loopback-only ``jetty.http.host`` would be unreachable from the published port, and the
+    console-capture module would send the logs to files instead of the container's output, so
+    both lines become comments.
+    """
+    if data is None:
+        try:
+            data = host.read_bytes(path, limit=MAX_INI_BYTES)
+        except HostError:
+            return None
     changed = False
     out = []
-    for line in text.splitlines(keepends=True):
+    for line in decode_text(data).splitlines(keepends=True):
         stripped = line.strip()
+        ending = line[len(line.rstrip("\r\n")):]
         key, sep, value = stripped.partition("=")
         if sep and not stripped.startswith("#") and _loopback_host(key.rstrip("?+").strip(), value):
-            ending = line[len(line.rstrip("\r\n")):]
             out.append(f"# a2c: loopback-only on the host; the container listens on all interfaces: {stripped}{ending}")
+            changed = True
+        elif key in ("--module", "--modules") and CONSOLE_CAPTURE in value.split(","):
+            rest = [m for m in value.split(",") if m.strip() and m.strip() != CONSOLE_CAPTURE]
+            out.append(f"# a2c: logs go to the container's output, not to files: {stripped}{ending}")
+            if rest:
+                out.append(f"{key}={','.join(rest)}{ending}")
             changed = True
         else:
             out.append(line)
-    return "".join(out).encode("utf-8") if changed else None
+    if not changed:
+        return None
+    return "".join(out).encode("utf-8")
 
 
 def writable_dirs(host: Host, dirs: Mapping[str, str], jetty: Mapping[str, Any]) -> tuple[str, ...]:

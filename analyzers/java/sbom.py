@@ -11,6 +11,17 @@ DEFLATED one must be inflated, into memory, within a per-jar and a per-scan budg
 Customer archives are untrusted: a zip bomb, a truncated or encrypted jar, an entry named
 ``../x.jar`` or a link loop becomes a finding (``SBOM-W…``) with its path, never a crash or a
 hang. ``render_cyclonedx`` is pure: the same components give the same document, byte for byte.
+
+Findings (each with the jar's path; nested jars as ``outer.war!/WEB-INF/lib/x.jar``):
+  SBOM-W001  not a readable zip (truncated, empty, not a zip, a nested jar past the outer's end)
+  SBOM-W002  a member that cannot be read: encrypted, unknown method, bad CRC, past its size limit
+  SBOM-W003  entry names that would escape if unpacked (``../``, absolute, ``C:``); never unpacked
+  SBOM-W004  a DEFLATED nested jar over the per-jar or per-scan inflation budget; not inflated
+  SBOM-W005  a path the host cannot read, or a jar link that is dangling or loops
+  SBOM-I001  a linked folder that leads out of the root; not followed
+  SBOM-I002  folders deeper than ``max_depth``; not read
+  SBOM-I003  a root that does not exist
+A jar that cannot be read is still listed, named from its file name (the application ships it).
 """
 
 from __future__ import annotations
@@ -100,7 +111,8 @@ def _purl_part(text: str) -> str:
 
 # -- names --------------------------------------------------------------------------------------
 _VERSION_TOKEN = re.compile(r"\d+(?:[._][0-9A-Za-z]+)*")
-_UNDERSCORE_VERSION = re.compile(r"(?P<name>.+?)_(?P<version>\d+(?:\.[0-9A-Za-z]+)+(?:[-_.][0-9A-Za-z]+)*)")
+# Eclipse/OSGi bundles: a dotted symbolic name, "_", then major.minor.micro[.qualifier].
+_OSGI_FILE_NAME = re.compile(r"(?P<name>[A-Za-z][\w.]*?)_(?P<version>\d+\.\d+\.\d+(?:[.\-_][\w.\-]*)?)")
 
 
 def parse_jar_file_name(file_name: str) -> tuple[str, str]:
@@ -113,13 +125,13 @@ def parse_jar_file_name(file_name: str) -> tuple[str, str]:
     stem = posixpath.basename(file_name)
     if stem.lower().endswith(_ARCHIVES):
         stem = stem[:-4]
+    match = _OSGI_FILE_NAME.fullmatch(stem)
+    if match:
+        return match.group("name"), match.group("version")
     parts = stem.split("-")
     for index in range(1, len(parts)):
         if parts[index - 1] and _VERSION_TOKEN.fullmatch(parts[index]):
             return "-".join(parts[:index]), "-".join(parts[index:])
-    match = _UNDERSCORE_VERSION.fullmatch(stem)
-    if match:
-        return match.group("name"), match.group("version")
     return stem, ""
 
 
@@ -308,16 +320,16 @@ class _Window(io.RawIOBase):
         return len(data)
 
 
-def _stored_window(stream: IO[bytes], info: zipfile.ZipInfo, outer_size: int) -> _Window:
+def _stored_window(stream: IO[bytes], info: zipfile.ZipInfo, outer_size: int, label: str) -> _Window:
     """The bytes of a STORED member, located through its local header."""
     stream.seek(info.header_offset)
     header = stream.read(30)
     if len(header) != 30 or header[:4] != _SIG_LOCAL:
-        raise _Problem("SBOM-W001", "bad local file header")
+        raise _Problem("SBOM-W001", f"{label}: bad local file header in the outer archive")
     name_len, extra_len = struct.unpack("<HH", header[26:30])
     start = info.header_offset + 30 + name_len + extra_len
     if start + info.compress_size > outer_size:
-        raise _Problem("SBOM-W001", "member runs past the end of the archive (truncated?)")
+        raise _Problem("SBOM-W001", f"{label}: runs past the end of the outer archive (truncated?)")
     return _Window(stream, start, info.compress_size)
 
 
@@ -346,8 +358,7 @@ def _scan_nested(archive: zipfile.ZipFile, stream: IO[bytes], outer_size: int, o
         try:
             components = _read_nested(archive, info, stream, outer_size, label, limits, budget, hashes, scan.findings)
         except _Problem as problem:
-            scan.findings.append(Finding(problem.code, "warning",
-                                         f"{label}: {problem.message}; named from its file name", label))
+            scan.findings.append(Finding(problem.code, "warning", f"{problem.message}; named from its file name", label))
             components = [_component_from_file_name(label)]
         scan.components.extend(components)
 
@@ -355,25 +366,26 @@ def _scan_nested(archive: zipfile.ZipFile, stream: IO[bytes], outer_size: int, o
 def _read_nested(archive: zipfile.ZipFile, info: zipfile.ZipInfo, stream: IO[bytes], outer_size: int, label: str,
                  limits: SbomLimits, budget: _Budget, hashes: bool, findings: list[Finding]) -> list[Component]:
     if info.flag_bits & 0x1:
-        raise _Problem("SBOM-W002", "encrypted in the outer archive")
+        raise _Problem("SBOM-W002", f"{label}: encrypted in the outer archive")
     if info.compress_type == zipfile.ZIP_STORED:
-        window = _stored_window(stream, info, outer_size)
+        window = _stored_window(stream, info, outer_size, label)
         digest = _sha256(window) if hashes else ""
         with _open_archive(window, label) as inner:
             components = identify_jar(inner, label, limits, findings)
     else:
         allowed = min(limits.nested_jar_bytes, limits.total_inflated_bytes - budget.inflated)
         if info.file_size > allowed:
-            raise _Problem("SBOM-W004", f"{info.file_size} bytes to inflate, over the remaining budget of "
+            raise _Problem("SBOM-W004", f"{label}: {info.file_size} bytes to inflate, over the remaining budget of "
                                         f"{max(allowed, 0)} bytes")
         try:
             with archive.open(info) as member:
                 data = member.read(allowed + 1)
         except _ZIP_ERRORS as exc:
-            raise _Problem("SBOM-W002", f"cannot be inflated ({exc})") from exc
+            raise _Problem("SBOM-W002", f"{label}: cannot be inflated ({exc})") from exc
         budget.inflated += len(data)
         if len(data) > allowed:
-            raise _Problem("SBOM-W002", f"inflates past {allowed} bytes although it claims {info.file_size} (zip bomb?)")
+            raise _Problem("SBOM-W002", f"{label}: inflates past {allowed} bytes although it claims "
+                                        f"{info.file_size} (zip bomb?)")
         digest = hashlib.sha256(data).hexdigest() if hashes else ""
         with _open_archive(io.BytesIO(data), label) as inner:
             components = identify_jar(inner, label, limits, findings)
@@ -428,16 +440,19 @@ def _walk(host: Host, root: str, max_depth: int, visited: set[str], findings: li
             path, target = join(shown, name), join(real, name)
             try:
                 entry = host.lstat(target)
-                if entry is not None and entry.kind == "link":
-                    target = host.realpath(target)
-                    entry = host.lstat(target)
-                    if entry is not None and entry.kind == "dir" and not is_within(target, real_root):
-                        findings.append(Finding("SBOM-I001", "info",
-                                                f"{path}: a link to {target}, outside {root}; not followed", path))
-                        continue
             except HostError as exc:
                 findings.append(Finding("SBOM-W005", "warning", exc.message, path))
                 continue
+            if entry is not None and entry.kind == "link":
+                try:
+                    target = host.realpath(target)
+                    entry = host.lstat(target)
+                except HostError:
+                    entry = None  # a link loop: like a dangling link
+                if entry is not None and entry.kind == "dir" and not is_within(target, real_root):
+                    findings.append(Finding("SBOM-I001", "info",
+                                            f"{path}: a link to {target}, outside {root}; not followed", path))
+                    continue
             if entry is None or entry.kind == "link":  # dangling, or a loop that resolved to itself
                 if name.lower().endswith(_ARCHIVES):
                     findings.append(Finding("SBOM-W005", "warning", f"{path}: a link that does not resolve to a file", path))
