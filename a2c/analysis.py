@@ -75,11 +75,39 @@ def analyze_application(workspace: Workspace, app_id: str, host: Host, registry:
         result = dataclasses.replace(result, findings=result.findings + (
             Finding("A2C-E001", "error", f"analyzer {analyzer.id} failed ({exc}); analyzed in process mode instead"),))
     document = build_document(result)
+    sbom_findings = write_sbom(workspace, app_id, document, analyzer, host)
+    document["findings"] += [f.to_json() for f in sbom_findings]
     path = workspace.app_dir(app_id) / ANALYSIS
     if path.exists():
         shutil.copy2(path, path.with_name(ANALYSIS + ".previous"))
     workspace.write_analysis(app_id, document)
-    return AnalyzeResult(app_id, path, document, result.findings)
+    return AnalyzeResult(app_id, path, document, result.findings + tuple(sbom_findings))
+
+
+SBOM_FILE = "sbom.cdx.json"
+
+
+def write_sbom(workspace: Workspace, app_id: str, document: dict[str, Any], analyzer: Any, host: Host) -> list[Finding]:
+    """Artifacts/sbom.cdx.json: every jar that will be in the image, read by central directory.
+    Records a summary in analysisInfo.sbom; a failure is a finding, never a failed analysis."""
+    from a2c.analyzers.java import sbom
+
+    try:
+        plan = analyzer.plan(document, host)
+        roots = [p for layer in plan.layers for p in layer.paths
+                 if p.endswith((".jar", ".war", ".ear")) or host.is_dir(p)]
+        scan = sbom.scan_jars(host, roots, max_depth=10)
+    except Exception as exc:  # the analysis stands without an SBOM
+        log.exception("SBOM for %s failed", app_id)
+        return [Finding("SBOM-E001", "error", f"could not list the application's jars: {exc}")]
+    info = document["analysisInfo"]
+    version = info.get("AdvancedAppInfo", {}).get("version", "")
+    text = sbom.render_cyclonedx_json(app_id, version, scan.components)
+    target = workspace.artifacts_dir(app_id) / SBOM_FILE
+    workspace.write_files(target.parent, {SBOM_FILE: text})
+    info["sbom"] = {"file": str(target), "componentCount": len(scan.components),
+                    "format": "CycloneDX 1.5"}
+    return list(scan.findings)
 
 
 def build_document(result: AnalyzerResult) -> dict[str, Any]:

@@ -221,6 +221,9 @@ def _manifest_coordinates(archive: zipfile.ZipFile, label: str, limits: SbomLimi
     )
     for name, version, evidence in pairs:
         if name.strip() and version.strip():
+            if " " in name.strip():
+                # A product title ("Apache Tomcat") names the product, not this jar: keep the jar's file name.
+                name = parse_jar_file_name(posixpath.basename(label.rsplit("!/", 1)[-1]))[0] or name
             return name.strip(), version.strip(), evidence
     return None
 
@@ -465,6 +468,9 @@ def _walk(host: Host, root: str, max_depth: int, visited: set[str], findings: li
                     findings.append(Finding("SBOM-I002", "info",
                                             f"{path}: deeper than {max_depth} folders below {root}; not read", path))
             elif entry.kind == "file" and name.lower().endswith(_ARCHIVES):
+                stem, _, extension = name.rpartition(".")
+                if extension.lower() in ("war", "ear") and stem in names and host.is_dir(join(real, stem)):
+                    continue  # a deployed WAR next to its unpacked folder: the folder is what runs
                 yield path, target, False
         stack.extend(reversed(subdirs))
 

@@ -77,7 +77,7 @@ LANG3 = library("org.apache.commons", "commons-lang3", "3.12.0")
 JACKSON = library("com.fasterxml.jackson.core", "jackson-databind", "2.15.2")
 SLF4J_BUNDLE = zip_bytes({**manifest(Bundle_SymbolicName="slf4j.api;singleton:=true", Bundle_Version="2.0.7"),
                           "org/slf4j/Logger.class": b"\xca\xfe"})
-IMPL_ONLY = zip_bytes({**manifest(Implementation_Title="Legacy Utils", Implementation_Version="4.1",
+IMPL_ONLY = zip_bytes({**manifest(Implementation_Title="legacy-utils", Implementation_Version="4.1",
                                   Bundle_SymbolicName="com.example.legacy", Bundle_Version="4.1.0")})
 NAME_ONLY = zip_bytes({"com/google/common/base/Strings.class": b"\xca\xfe"})
 SHADED = zip_bytes({**manifest(), **pom("com.example", "uber-client", "2.0"), **pom("com.google.guava", "guava", "31.1-jre"),
@@ -186,7 +186,7 @@ def test_coordinates_by_evidence(tree):
     scan = tree.scan(lib)
     assert scan.findings == []
     found = by_name(scan)
-    assert set(found) == {"commons-lang3", "jackson-databind", "slf4j.api", "Legacy Utils", "guava"}
+    assert set(found) == {"commons-lang3", "jackson-databind", "slf4j.api", "legacy-utils", "guava"}
     lang3 = found["commons-lang3"]
     assert (lang3.group, lang3.version, lang3.evidence) == ("org.apache.commons", "3.12.0", EVIDENCE_POM)
     assert lang3.evidence_detail == "META-INF/maven/org.apache.commons/commons-lang3/pom.properties"
@@ -194,7 +194,7 @@ def test_coordinates_by_evidence(tree):
     assert lang3.purl == "pkg:maven/org.apache.commons/commons-lang3@3.12.0"
     assert found["jackson-databind"].path == tree.path(f"{lib}/renamed.jar")
     assert (found["slf4j.api"].version, found["slf4j.api"].evidence) == ("2.0.7", EVIDENCE_BUNDLE)
-    assert (found["Legacy Utils"].version, found["Legacy Utils"].evidence) == ("4.1", EVIDENCE_IMPLEMENTATION)
+    assert (found["legacy-utils"].version, found["legacy-utils"].evidence) == ("4.1", EVIDENCE_IMPLEMENTATION)
     assert (found["guava"].version, found["guava"].evidence, found["guava"].group) == ("31.1-jre", EVIDENCE_FILE_NAME, "")
     assert all(c.sha256 == "" and not c.shaded for c in scan.components)
 
