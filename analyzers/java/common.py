@@ -291,9 +291,10 @@ def secret_templates(info: Mapping[str, Any], host: Host, generated: dict[str, b
     render: dict[str, tuple[str, ...]] = {}
     for path, secrets in by_file.items():
         try:
-            data = generated.get(path) or host.read_bytes(path, limit=MAX_CONFIG_FILE)
+            real = host.realpath(path)  # generated files land where the file really is (conf -> /etc/…)
+            data = generated.get(real) or host.read_bytes(real, limit=MAX_CONFIG_FILE)
         except HostError:
             continue
-        generated[path] = configsecrets.template(path, data, secrets)
-        render[path] = tuple(dict.fromkeys(s.env_var for s in secrets))
+        generated[real] = configsecrets.template(path, data, secrets)
+        render[real] = tuple(dict.fromkeys(s.env_var for s in secrets))
     return render

@@ -71,6 +71,9 @@ class TomcatAnalyzer(Analyzer):
                 "version": tomcat_version(host, home),
             }
         )
+        tomee = tomee_flavor(host.glob_names(join(home, "lib"), (".jar",)) + host.glob_names(join(base, "lib"), (".jar",)))
+        if tomee is not None:
+            info["AdvancedAppInfo"].update({"distro": "java-tomee", "flavor": tomee[0], "tomeeVersion": tomee[1]})
         webapps_dir = app_base(server_xml, base)
         config_paths = common.config_files_in(host, [conf]) + [
             p for app in web_apps
@@ -104,21 +107,30 @@ class TomcatAnalyzer(Analyzer):
         dirs = info["AdvancedAppInfo"]["Directories"]
         home, base = dirs["home"], dirs["base"]
         excluded = tuple(params.get("appExcludedFiles", ()))
-        transient = (dirs["logs"], dirs["work"], dirs["tempDir"])
-        layers = [CopyLayer("server", (home,), excludes=excluded, link_roots=SHARED_JAR_ROOTS)]
+        # Debian and RPM packages link conf/, lib/, logs/, work/ … out to /etc, /usr/share/java, /var:
+        # those real folders are copied (or created writable) so that the links resolve in the image.
+        transient = tuple(dict.fromkeys(p for d in (dirs["logs"], dirs["work"], dirs["tempDir"])
+                                        for p in (d, host.realpath(d))))
+        server_paths = [home] + outside([host.realpath(join(home, "lib")), host.realpath(join(home, "bin"))], (home,))
+        layers = [CopyLayer("server", tuple(server_paths), excludes=excluded + transient, link_roots=SHARED_JAR_ROOTS)]
         if base != home:
-            app_paths = [base] + [d for d in (dirs["conf"], dirs["webapps"]) if not d.startswith(base + "/")]
-            layers.append(CopyLayer("application", tuple(app_paths), excludes=excluded + transient, link_roots=SHARED_JAR_ROOTS))
+            real = [host.realpath(dirs[k]) for k in ("conf", "webapps", "lib")]
+            app_paths = [base] + outside([dirs["conf"], dirs["webapps"]] + real, (base, home))
+            layers.append(CopyLayer("application", tuple(app_paths), excludes=excluded + transient,
+                                    link_roots=SHARED_JAR_ROOTS))
+        elif outside([host.realpath(dirs[k]) for k in ("conf", "webapps")], (home,)):
+            layers.append(CopyLayer("application", tuple(outside([host.realpath(dirs[k]) for k in ("conf", "webapps")],
+                                                                 (home,))), excludes=excluded + transient))
         extra = tuple(params.get("appSpecificFiles", ()))
         if extra:
             layers.append(CopyLayer("additional", extra, excludes=excluded))
         generated: dict[str, bytes] = {}
         render = common.secret_templates(info, host, generated)
-        server_xml_path = join(dirs["conf"], "server.xml")
+        server_xml_path = host.realpath(join(dirs["conf"], "server.xml"))
         patched = container_server_xml(host, server_xml_path, generated.get(server_xml_path))
         if patched is not None:
             generated[server_xml_path] = patched
-        logging_path = join(dirs["conf"], "logging.properties")
+        logging_path = host.realpath(join(dirs["conf"], "logging.properties"))
         if host.is_file(logging_path):
             generated[logging_path] = console_logging(host.read_text(logging_path)).encode()
         copied = tuple(p for layer in layers for p in layer.paths)
@@ -135,6 +147,11 @@ class TomcatAnalyzer(Analyzer):
             writable_dirs=transient,
             render_at_start=render,
         )
+
+
+def outside(paths: list[str], roots: tuple[str, ...]) -> list[str]:
+    """The paths that none of the roots contains, once each."""
+    return list(dict.fromkeys(p for p in paths if not any(p == r or p.startswith(r.rstrip("/") + "/") for r in roots)))
 
 
 def catalina_dirs(props: Mapping[str, str], proc: ProcessInfo, host: Host) -> tuple[str, str]:
@@ -291,3 +308,26 @@ def console_logging(text: str) -> str:
             lines.append(line)
     lines.append("java.util.logging.ConsoleHandler.level = FINE")
     return "\n".join(lines) + "\n"
+
+
+def tomee_flavor(jar_names: list[str]) -> tuple[str, str] | None:
+    """(flavor, version) when the jars in lib/ are Apache TomEE's, else None.
+
+    The flavors add to each other: webprofile < microprofile, and plus (JMS, JAX-WS, connectors)
+    < plume (plus with EclipseLink and Mojarra)."""
+    names = [n.lower() for n in jar_names]
+    core = [n for n in names if n.startswith(("tomee-catalina-", "openejb-core-", "tomee-common-"))]
+    if not core:
+        return None
+    version = ""
+    for name in core:
+        match = re.search(r"-(\d+(?:\.\d+)+(?:-[A-Za-z0-9.]+)?)\.jar$", name)
+        if match and name.startswith("tomee-"):
+            version = match.group(1)
+    if any("eclipselink" in n for n in names):
+        return "plume", version
+    if any(n.startswith(("activemq-", "cxf-rt-ws-", "geronimo-connector")) for n in names):
+        return "plus", version
+    if any("microprofile" in n for n in names):
+        return "microprofile", version
+    return "webprofile", version
