@@ -8,19 +8,17 @@ TEMPLATE_VERSION = "1.0"
 
 
 def recommended_memory(analysis: Mapping[str, Any]) -> int:
-    """Task memory in MiB: room for the JVM heap the app had (or 75% of the task) plus overhead."""
-    for option in analysis["analysisInfo"].get("jvmOptions", []):
-        if option.startswith("-Xmx"):
-            value = option[4:].lower()
-            try:
-                number = float(value[:-1]) if value[-1:] in "kmg" else float(value) / (1024 * 1024)
-            except ValueError:
-                break
-            mib = number * {"k": 1 / 1024, "m": 1, "g": 1024}.get(value[-1:], 1)
-            for size in (1024, 2048, 3072, 4096, 8192, 16384, 30720):
-                if size >= mib / 0.75:
-                    return size
-    return 2048
+    """Task memory in MiB, as the analyzer recommended it (2 GiB when it said nothing)."""
+    return int(analysis["analysisInfo"].get("jvm", {}).get("recommendedTaskMemoryMiB") or 2048)
+
+
+def fargate_cpu_for(memory: int) -> int:
+    """A Fargate CPU setting (units) that offers this memory size: one vCPU where it can (a JVM
+    starting on half a vCPU is slow), else the nearest that fits."""
+    for cpu, low, high in ((1024, 2048, 8192), (512, 1024, 4096), (2048, 4096, 16384), (4096, 8192, 30720)):
+        if low <= memory <= high:
+            return cpu
+    return 256 if memory < 1024 else 4096
 
 
 def build_deployment(analysis: Mapping[str, Any]) -> dict[str, Any]:
@@ -42,7 +40,7 @@ def build_deployment(analysis: Mapping[str, Any]) -> dict[str, Any]:
         "ecsParameters": {
             "createEcsArtifacts": True,
             "ecsFamily": app_id,
-            "cpu": 1024,
+            "cpu": fargate_cpu_for(recommended_memory(analysis)),
             "memory": recommended_memory(analysis),
             "desiredCount": 1,
             "publicApp": True,

@@ -182,6 +182,8 @@ class BuildPlan:
     writable_dirs: tuple[str, ...] = ()
     # Generated files holding ${A2C_SECRET_…} placeholders, filled from the environment at start.
     render_at_start: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Links a2c puts in the image (path -> target), e.g. fixed log files -> /dev/stdout.
+    symlinks: Mapping[str, str] = field(default_factory=dict)
 
     def replace(self, **changes: Any) -> "BuildPlan":
         return dataclasses.replace(self, **changes)

@@ -91,10 +91,14 @@ class ContextWriter:
                 # Files with secret placeholders are rewritten by the entry script: group 0 may write.
                 mode = 0o664 if path in self.plan.render_at_start else 0o644
                 yield from self._bytes_entry("generated" + path, data, mode)
+            for path, target in sorted(self.plan.symlinks.items()):
+                yield from self._parents("generated", path)
+                self._seen.add("generated" + path)
+                yield _header("generated" + path, tarfile.SYMTYPE, linkname=target)
             for path in self.plan.writable_dirs:
                 yield from self._parents("writable", path)
                 yield from self._dir_entry("writable" + path, 0o775)
-        overridden = tuple(self.plan.generated) if self.with_generated else ()
+        overridden = tuple(self.plan.generated) + tuple(self.plan.symlinks) if self.with_generated else ()
         for layer in self.plan.layers:
             for root in layer.paths:
                 yield from self._walk(layer, root, overridden)

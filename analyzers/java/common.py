@@ -124,6 +124,21 @@ def java_analysis_info(entry: InventoryEntry, proc: ProcessInfo, host: Host, com
         "jvmOptions": jvm_options(command),
         "secrets": secrets_found(proc),
         "outboundDependencies": connection_dependencies(proc),
+        "jvm": jvm_memory(command),
+    }
+
+
+def jvm_memory(command: JavaCommand) -> dict[str, Any]:
+    """How the heap is sized on the host and in the container, and the task memory that fits it."""
+    from a2c.analyzers.java.jvm import heap_mib, recommended_task_memory
+
+    options = list(command.options)
+    own = uses_heap_flags(command.options)
+    return {
+        "maxHeapMiB": round(heap_mib(options)),
+        "initialHeapMiB": round(heap_mib(options, "-Xms")),
+        "containerHeap": "the application's own heap flags" if own else "-XX:MaxRAMPercentage=75.0 of the task memory",
+        "recommendedTaskMemoryMiB": recommended_task_memory(options),
     }
 
 
@@ -298,3 +313,21 @@ def secret_templates(info: Mapping[str, Any], host: Host, generated: dict[str, b
         generated[real] = configsecrets.template(path, data, secrets)
         render[real] = tuple(dict.fromkeys(s.env_var for s in secrets))
     return render
+
+
+def add_log_locations(info: dict[str, Any], params: dict[str, Any], host: Host, config_paths: Iterable[str],
+                      props: Mapping[str, str]) -> None:
+    """logLocations from the logging configuration, beside what the analyzer already knew."""
+    from a2c.analyzers.java.logconfig import log_locations
+
+    locations, configs = log_locations(host, config_paths, props)
+    logging_info = info.setdefault("logging", {})
+    logging_info["configFiles"] = configs
+    logging_info["files"] = list(dict.fromkeys(list(logging_info.get("files", [])) + locations))
+    params["logLocations"] = list(dict.fromkeys(list(params.get("logLocations", [])) + locations))
+
+
+def log_links(params: Mapping[str, Any]) -> dict[str, str]:
+    from a2c.analyzers.java.logconfig import stdout_links
+
+    return stdout_links(params.get("logLocations", []))

@@ -47,6 +47,7 @@ class GenericJavaAnalyzer(Analyzer):
         config = [p for p in info["processMode"]["paths"] if p.endswith(common.CONFIG_SUFFIXES)]
         config += common.config_files_in(host, [p for p in info["processMode"]["paths"] if host.is_dir(p)], depth=0)
         findings += common.add_config_findings(info, host, config)
+        common.add_log_locations(info, params, host, config, command.system_properties)
         findings += common.runtime_findings(info) + [
             Finding("JAVA-I001", "info", "no framework analyzer recognised this process; it is containerized in process "
                     "mode from what the process uses: " + ", ".join(info["processMode"]["paths"])
@@ -89,4 +90,5 @@ def process_mode_plan(analysis: Mapping[str, Any], host: Host) -> BuildPlan:
         generated=generated,
         writable_dirs=tuple(mode.get("writableDirs", ())),
         render_at_start=render,
+        symlinks=common.log_links(params),
     )

@@ -111,3 +111,31 @@ def default_base_image(major: int) -> str:
 
 def uses_heap_flags(options: tuple[str, ...]) -> bool:
     return any(o.startswith(("-Xmx", "-XX:MaxRAMPercentage", "-XX:MaxRAM=", "-XX:MaxRAMFraction")) for o in options)
+
+
+def heap_mib(options: tuple[str, ...] | list[str], flag: str = "-Xmx") -> float:
+    """The heap size an option sets, in MiB (0 when absent or unreadable): -Xmx3g -> 3072."""
+    for option in reversed(list(options)):
+        if option.startswith(flag):
+            value = option[len(flag):].lower()
+            units = {"k": 1 / 1024, "m": 1, "g": 1024, "t": 1024 * 1024}
+            try:
+                return float(value[:-1]) * units[value[-1]] if value[-1:] in units else float(value) / (1024 * 1024)
+            except (ValueError, IndexError):
+                return 0
+    return 0
+
+
+FARGATE_MEMORY_STEPS = (1024, 2048, 3072, 4096, 5120, 6144, 7168, 8192, 10240, 12288, 16384, 20480, 30720)
+
+
+def recommended_task_memory(options: tuple[str, ...] | list[str]) -> int:
+    """Task memory (MiB) for a JVM: the application's own -Xmx at most 75% of it (room for
+    metaspace, threads and buffers), else 2 GiB with the heap at 75% of whatever it gets."""
+    heap = heap_mib(options)
+    if not heap:
+        return 2048
+    for size in FARGATE_MEMORY_STEPS:
+        if size * 0.75 >= heap:
+            return size
+    return FARGATE_MEMORY_STEPS[-1]

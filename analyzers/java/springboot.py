@@ -166,6 +166,10 @@ class SpringBootAnalyzer(Analyzer):
         params = common.java_container_parameters(entry, info, common.application_environment(proc, host),
                                                   applicationPort=port_number, healthCheckPath="/",
                                                   logLocations=info["logging"]["files"])
+        logging_config = resolve("logging.config", sources)[0].removeprefix("file:")
+        log_configs = external + ([join(cwd, logging_config)] if logging_config.startswith("/") or logging_config
+                                  and not logging_config.startswith("classpath:") else [])
+        common.add_log_locations(info, params, host, log_configs, command.system_properties)
         findings += common.runtime_findings(info)
         return AnalyzerResult(info, params, tuple(findings))
 
@@ -201,6 +205,7 @@ class SpringBootAnalyzer(Analyzer):
             writable_dirs=(cwd,),
             generated=generated,
             render_at_start=render,
+            symlinks=common.log_links(params),
         )
 
 

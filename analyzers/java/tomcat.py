@@ -97,6 +97,8 @@ class TomcatAnalyzer(Analyzer):
             logLocations=[join(base, "logs")],
             healthCheckPath="/" if "ROOT" in web_apps or not web_apps else f"/{web_apps[0]}/",
         )
+        common.add_log_locations(info, params, host, config_paths, {**command.system_properties,
+                                                                   "catalina.base": base, "catalina.home": home})
         findings += common.runtime_findings(info)
         if not connectors:
             findings.append(Finding("TOMCAT-W001", "warning", "no HTTP connector found in server.xml", join(conf, "server.xml")))
@@ -146,6 +148,7 @@ class TomcatAnalyzer(Analyzer):
             generated=generated,
             writable_dirs=transient,
             render_at_start=render,
+            symlinks=common.log_links(params),
         )
 
 
