@@ -70,3 +70,17 @@ def test_hand_edited_dockerfile_is_kept_by_build_only(plain_java_app, run_a2c, w
     assert again.exit_code == 0, again
     assert "edited by hand" in again.stderr
     assert 'edited.by="hand"' in dockerfile.read_text()
+
+
+def test_application_that_stopped_before_analyze(plain_java_classes, tmp_path, run_a2c):  # noqa: F811
+    port = _free_port()
+    proc = _start(plain_java_classes, port, tmp_path)
+    try:
+        inventory = run_a2c("--json", "inventory").json()
+        app_id = next(k for k, v in inventory.items() if v["processId"] == proc.pid)
+    finally:
+        proc.kill()
+        proc.wait()
+    result = run_a2c("analyze", "--application-id", app_id)
+    assert result.exit_code == 4, result
+    assert f"application {app_id} is not running" in result.stderr and "Hint: Start the application" in result.stderr
