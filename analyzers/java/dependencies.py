@@ -22,6 +22,8 @@ WELL_KNOWN_PORTS = {
 
 JDBC_IN_TEXT = re.compile(r"jdbc:[a-zA-Z0-9]+:[^\s\"'<>;,]+(?:;[^\s\"'<>]*)?")
 
+_JDBC_PORTS = {"postgresql": 5432, "mysql": 3306, "mariadb": 3306, "oracle": 1521, "sqlserver": 1433,
+               "jtds": 1433, "h2": 9092, "db2": 50000, "hsqldb": 9001, "derby": 1527}
 _DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306, "mariadb": 3306, "oracle": 1521, "sqlserver": 1433,
                   "db2": 50000, "redis": 6379, "rediss": 6379, "amqp": 5672, "amqps": 5671, "mongodb": 27017,
                   "http": 80, "https": 443, "ldap": 389, "ldaps": 636}
@@ -39,31 +41,70 @@ def dependency(kind: str, found_in: str, *, url: str = "", host: str = "", port:
 
 
 def parse_jdbc_url(url: str) -> dict[str, Any]:
-    """Kind, host, port and database of a JDBC URL (empty host for embedded databases)."""
-    body = url[5:] if url.lower().startswith("jdbc:") else url
-    vendor = body.split(":", 1)[0].lower()
-    if vendor in ("h2", "hsqldb", "derby", "sqlite"):
-        return {"kind": "embedded", "vendor": vendor, "host": "", "port": 0, "database": body.split(":", 1)[-1]}
-    if vendor == "oracle":
-        # jdbc:oracle:thin:@host:port:SID | @//host:port/service | @(DESCRIPTION=…(HOST=h)(PORT=p)…)
-        match = re.search(r"\(HOST\s*=\s*([^)]+)\).*?\(PORT\s*=\s*(\d+)\)", body, re.IGNORECASE)
-        if match:
-            return {"kind": "jdbc", "vendor": "oracle", "host": match.group(1).strip(), "port": int(match.group(2)),
-                    "database": ""}
-        match = re.search(r"@(?://)?([^:/]+)(?::(\d+))?[:/]?([\w.$-]*)", body)
-        if match:
-            return {"kind": "jdbc", "vendor": "oracle", "host": match.group(1), "port": int(match.group(2) or 1521),
-                    "database": match.group(3)}
-    if vendor in ("sqlserver", "jtds"):
-        match = re.search(r"//([^:;/\\]+)(?:\\[^:;/]+)?(?::(\d+))?(?:.*?databaseName=([^;]+))?", body, re.IGNORECASE)
-        if match:
-            return {"kind": "jdbc", "vendor": "sqlserver", "host": match.group(1), "port": int(match.group(2) or 1433),
-                    "database": match.group(3) or ""}
-    match = re.search(r"//([^/:?;,]+)(?::(\d+))?(?:/([^?;]*))?", body)
+    parsed = _parse_jdbc_target(url)
+    parsed["database"] = _jdbc_database(url, parsed)
+    return parsed
+
+
+def _jdbc_database(url: str, parsed: Mapping[str, Any]) -> str:
+    rest = url[5:] if url.lower().startswith("jdbc:") else url
+    if parsed["kind"] == "embedded":
+        return rest.split(":", 1)[-1]
+    named = re.search(r"(?i)(?:databaseName|database)\s*=\s*([^;&]+)", rest)
+    if named:
+        return named.group(1).strip()
+    if parsed["vendor"] == "oracle":
+        match = re.search(r"@(?://)?[^:/]+(?::\d+)?[:/]([\w.$-]+)", rest) or re.search(r"(?i)SERVICE_NAME\s*=\s*([^)\s]+)", rest)
+        return match.group(1) if match else ""
+    match = re.search(r"//[^/]+/([^?;]*)", rest)
+    return match.group(1) if match else ""
+
+
+def _parse_jdbc_target(url: str) -> dict[str, Any]:
+    """kind ("jdbc", or "embedded" for in-process databases), vendor, host and port of a JDBC URL.
+
+    Covers h2/hsqldb/derby (TCP servers are real dependencies, mem/file ones are embedded),
+    Oracle thin (SID, //service, DESCRIPTION, TNS aliases with no host to name), SQL Server
+    (instances, serverName=), MySQL ``address=(host=…)``, ``jdbc:postgresql:db`` (localhost)."""
+    lowered = url.lower()
+    if not lowered.startswith("jdbc:"):
+        return {"kind": "jdbc", "vendor": "", "host": "", "port": 0}
+    rest = url[5:]
+    sub = rest.split(":", 1)[0].lower()
+    default_port = _JDBC_PORTS.get(sub, 0)
+    if sub in ("h2", "hsqldb", "derby"):
+        match = re.match(r"(?i)[a-z0-9]+:(?:hsql|hsqls|http|https|tcp|ssl)?:?//(\[[^\]]+\]|[^:/;]+)(?::(\d+))?", rest)
+        if not match:
+            return {"kind": "embedded", "vendor": sub, "host": "", "port": 0}
+        return {"kind": "jdbc", "vendor": sub, "host": match.group(1), "port": int(match.group(2) or default_port)}
+    if sub == "oracle":
+        described = re.search(r"(?i)\(\s*HOST\s*=\s*([^)\s]+)\s*\)", rest)
+        if described:
+            port = re.search(r"(?i)\(\s*PORT\s*=\s*(\d+)\s*\)", rest)
+            return {"kind": "jdbc", "vendor": sub, "host": described.group(1), "port": int(port.group(1)) if port else default_port}
+        target = rest.split("@", 1)[1].lstrip("/") if "@" in rest else ""
+        if ":" not in target and "/" not in target:
+            return {"kind": "jdbc", "vendor": sub, "host": "", "port": 0}  # a TNS alias: the address is in tnsnames.ora
+        match = re.match(r"(\[[^\]]+\]|[^:/?]+)(?::(\d+))?", target)
+        return {"kind": "jdbc", "vendor": sub, "host": match.group(1) if match else "",
+                "port": int(match.group(2)) if match and match.group(2) else default_port}
+    if sub == "sqlserver":
+        match = re.match(r"(?i)sqlserver://([^;:\\/]*)(?:\\[^;:]*)?(?::(\d+))?", rest)
+        server = match.group(1) if match else ""
+        if not server:
+            named = re.search(r"(?i);\s*serverName\s*=\s*([^;]+)", rest)
+            server = named.group(1).strip() if named else ""
+        return {"kind": "jdbc", "vendor": sub, "host": server, "port": int(match.group(2)) if match and match.group(2) else default_port}
+    address = re.search(r"(?i)\(\s*host\s*=\s*([^)]+)\)", rest)
+    if address:
+        port = re.search(r"(?i)\(\s*port\s*=\s*(\d+)\)", rest)
+        return {"kind": "jdbc", "vendor": sub, "host": address.group(1).strip(), "port": int(port.group(1)) if port else default_port}
+    match = re.search(r"//(?:[^@/]*@)?(\[[^\]]+\]|[^:/,;?]+)(?::(\d+))?", rest)
     if match:
-        return {"kind": "jdbc", "vendor": vendor, "host": match.group(1), "port": int(match.group(2) or _DEFAULT_PORTS.get(vendor, 0)),
-                "database": match.group(3) or ""}
-    return {"kind": "jdbc", "vendor": vendor, "host": "", "port": 0, "database": ""}
+        return {"kind": "jdbc", "vendor": sub, "host": match.group(1), "port": int(match.group(2) or default_port)}
+    if sub == "postgresql":
+        return {"kind": "jdbc", "vendor": sub, "host": "localhost", "port": default_port}  # jdbc:postgresql:database
+    return {"kind": "jdbc", "vendor": sub, "host": "", "port": 0}
 
 
 def jdbc_dependency(url: str, found_in: str, name: str = "") -> dict[str, Any]:

@@ -76,8 +76,6 @@ _CONFIG_OPTIONS = ("-c", "--server-config", "--read-only-server-config")
 _PROPERTIES_OPTIONS = ("-P", "--properties")
 
 # Default ports of the JDBC drivers whose URLs we read; h2's is its TCP server's.
-_JDBC_PORTS = {"postgresql": 5432, "mysql": 3306, "mariadb": 3306, "oracle": 1521, "sqlserver": 1433,
-               "jtds": 1433, "h2": 9092, "db2": 50000, "hsqldb": 9001, "derby": 1527}
 # A password inside a JDBC URL: ?password=x / ;password=x, //user:pass@host, oracle thin:user/pass@.
 _URL_SECRETS = (
     re.compile(r"(?i)([?&;:]password=)([^&;]*)"),
@@ -585,60 +583,13 @@ def datasource_url(element: Any) -> str:
     return ""
 
 
-def parse_jdbc_url(url: str) -> dict[str, Any]:
-    """kind ("jdbc", or "embedded" for in-process databases), vendor, host and port of a JDBC URL.
-
-    Beside a2c.analyzers.java.dependencies.parse_jdbc_url: also h2/hsqldb TCP servers (not
-    embedded), Oracle TNS aliases (no host to name), MySQL ``address=(host=…)`` and
-    ``jdbc:postgresql:db`` (localhost)."""
-    lowered = url.lower()
-    if not lowered.startswith("jdbc:"):
-        return {"kind": "jdbc", "vendor": "", "host": "", "port": 0}
-    rest = url[5:]
-    sub = rest.split(":", 1)[0].lower()
-    default_port = _JDBC_PORTS.get(sub, 0)
-    if sub in ("h2", "hsqldb", "derby"):
-        match = re.match(r"(?i)[a-z0-9]+:(?:hsql|hsqls|http|https|tcp|ssl)?:?//(\[[^\]]+\]|[^:/;]+)(?::(\d+))?", rest)
-        if not match:
-            return {"kind": "embedded", "vendor": sub, "host": "", "port": 0}
-        return {"kind": "jdbc", "vendor": sub, "host": match.group(1), "port": int(match.group(2) or default_port)}
-    if sub == "oracle":
-        described = re.search(r"(?i)\(\s*HOST\s*=\s*([^)\s]+)\s*\)", rest)
-        if described:
-            port = re.search(r"(?i)\(\s*PORT\s*=\s*(\d+)\s*\)", rest)
-            return {"kind": "jdbc", "vendor": sub, "host": described.group(1), "port": int(port.group(1)) if port else default_port}
-        target = rest.split("@", 1)[1].lstrip("/") if "@" in rest else ""
-        if ":" not in target and "/" not in target:
-            return {"kind": "jdbc", "vendor": sub, "host": "", "port": 0}  # a TNS alias: the address is in tnsnames.ora
-        match = re.match(r"(\[[^\]]+\]|[^:/?]+)(?::(\d+))?", target)
-        return {"kind": "jdbc", "vendor": sub, "host": match.group(1) if match else "",
-                "port": int(match.group(2)) if match and match.group(2) else default_port}
-    if sub == "sqlserver":
-        match = re.match(r"(?i)sqlserver://([^;:\\/]*)(?:\\[^;:]*)?(?::(\d+))?", rest)
-        server = match.group(1) if match else ""
-        if not server:
-            named = re.search(r"(?i);\s*serverName\s*=\s*([^;]+)", rest)
-            server = named.group(1).strip() if named else ""
-        return {"kind": "jdbc", "vendor": sub, "host": server, "port": int(match.group(2)) if match and match.group(2) else default_port}
-    address = re.search(r"(?i)\(\s*host\s*=\s*([^)]+)\)", rest)
-    if address:
-        port = re.search(r"(?i)\(\s*port\s*=\s*(\d+)\)", rest)
-        return {"kind": "jdbc", "vendor": sub, "host": address.group(1).strip(), "port": int(port.group(1)) if port else default_port}
-    match = re.search(r"//(?:[^@/]*@)?(\[[^\]]+\]|[^:/,;?]+)(?::(\d+))?", rest)
-    if match:
-        return {"kind": "jdbc", "vendor": sub, "host": match.group(1), "port": int(match.group(2) or default_port)}
-    if sub == "postgresql":
-        return {"kind": "jdbc", "vendor": sub, "host": "localhost", "port": default_port}  # jdbc:postgresql:database
-    return {"kind": "jdbc", "vendor": sub, "host": "", "port": 0}
-
-
 def outbound_dependencies(datasources: list[dict[str, Any]], path: str) -> list[dict[str, Any]]:
     """One dependency per datasource with a URL, in the shape of a2c.analyzers.java.dependencies."""
     deps = []
     for ds in datasources:
         if not ds["connectionUrl"]:
             continue
-        target = parse_jdbc_url(ds["connectionUrl"])
+        target = dependencies.parse_jdbc_url(ds["connectionUrl"])
         deps.append(dependencies.dependency(target["kind"], path, url=ds["connectionUrl"], host=target["host"],
                                             port=target["port"], name=ds["poolName"], vendor=target["vendor"],
                                             jndiName=ds["jndiName"]))
