@@ -11,6 +11,7 @@ from typing import Any
 
 from a2c.analyzers.registry import Registry
 from a2c.discovery import classify_process
+from a2c.ids import application_id
 from a2c.errors import A2CError, AppNotFound, HostError
 from a2c.hosts.base import Host
 from a2c.model import AnalyzerResult, Finding, InventoryEntry, ProcessInfo
@@ -32,9 +33,17 @@ class AnalyzeResult:
 def locate_process(entry: InventoryEntry, host: Host, registry: Registry) -> tuple[InventoryEntry, ProcessInfo]:
     """The running process of an application: its recorded pid if that is still it, else a search.
 
-    Applications restart; the id is stable, the pid is not.
+    Applications restart; the id is stable, the pid is not. Applications found without a
+    process (IIS sites, Windows services) are analyzed from their configuration alone.
     """
     analyzers = registry.ordered()
+    analyzer = registry.get(entry.analyzer_id)
+    if analyzer is not None and hasattr(analyzer, "enumerate"):
+        for detection, _fields in analyzer.enumerate(host):
+            if application_id(detection.application_type, detection.identity) == entry.app_id:
+                return entry, ProcessInfo(pid=entry.process_id, cmdline=())
+        raise AppNotFound(f"application {entry.app_id} is no longer configured on {host.name}",
+                          "Run `a2c inventory` again to list the applications.")
     notes: list[str] = []
     try:
         proc = host.process(entry.process_id)

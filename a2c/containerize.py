@@ -29,6 +29,7 @@ RENDER_RECORD = ".a2c-rendered.json"
 class ContainerizeRequest:
     app_id: str
     build_only: bool = False
+    artifacts_only: bool = False
     validate: bool = True
     validate_timeout: float = 180.0
 
@@ -54,13 +55,47 @@ class ContainerizeResult:
         return data
 
 
-def make_plan(analysis: dict[str, Any], host: Host, registry: Registry) -> BuildPlan:
+def find_analyzer(analysis: dict[str, Any], registry: Registry) -> Any:
     info = analysis["analysisInfo"]
     analyzer = registry.get(info.get("analyzer", "")) or registry.for_type(info["applicationType"])
     if analyzer is None:
         raise AppNotFound(f"no analyzer can build application type {info['applicationType']}",
                           "Install the analyzer plugin that analyzed this application.")
-    return analyzer.plan(analysis, host)
+    return analyzer
+
+
+def make_plan(analysis: dict[str, Any], host: Host, registry: Registry) -> BuildPlan:
+    return find_analyzer(analysis, registry).plan(analysis, host)
+
+
+def write_deployment_once(workspace: Workspace, app_id: str, analysis: dict[str, Any], reporter: Reporter,
+                          result: ContainerizeResult) -> None:
+    """deployment.json as App2Container writes it at containerize; an existing one (maybe edited) is kept."""
+    path = workspace.app_dir(app_id) / DEPLOYMENT
+    if not path.exists():
+        workspace.write_deployment(app_id, build_deployment(analysis))
+        reporter.step(f"Wrote {path}")
+    result.deployment = str(path)
+
+
+def containerize_windows(workspace: Workspace, request: ContainerizeRequest, analyzer: Any, analysis: dict[str, Any],
+                         host: Host, reporter: Reporter, result: ContainerizeResult) -> ContainerizeResult:
+    """IIS sites and Windows services: the Windows Dockerfile and its build context are written;
+    the image can only be built on a Windows container host of the same Windows build."""
+    from a2c.errors import WindowsHostRequired
+
+    artifacts_dir = workspace.artifacts_dir(request.app_id)
+    rendered = analyzer.windows_artifacts(analysis)
+    result.artifacts, result.kept_edited = write_artifacts(artifacts_dir, rendered, workspace, reuse=request.build_only)
+    reporter.step(f"Wrote Windows build artifacts to {artifacts_dir}")
+    write_deployment_once(workspace, request.app_id, analysis, reporter, result)
+    if request.artifacts_only:
+        return result
+    raise WindowsHostRequired(
+        f"{request.app_id} needs a Windows container image, which only a Windows container host can build; "
+        f"the Dockerfile is in {artifacts_dir}",
+        f"On a Windows Server host of the same build, run `docker build -t {result.image} .` in that folder "
+        "(or `a2c containerize` there); pass --artifacts-only here to stop after writing them.")
 
 
 def _digest(text: str | bytes) -> str:
@@ -101,9 +136,13 @@ def containerize(workspace: Workspace, request: ContainerizeRequest, host: Host,
     image = f"{params['imageRepository']}:{params['imageTag']}"
     result = ContainerizeResult(app_id=app_id, image=image)
 
-    engine = DockerEngine.connect()
-    plan = make_plan(analysis, host, registry)
-    plan = plan.replace(base_image=engine.pinned_reference(plan.base_image))
+    analyzer = find_analyzer(analysis, registry)
+    if hasattr(analyzer, "windows_artifacts"):
+        return containerize_windows(workspace, request, analyzer, analysis, host, reporter, result)
+    engine = None if request.artifacts_only else DockerEngine.connect()
+    plan = analyzer.plan(analysis, host)
+    if engine is not None:
+        plan = plan.replace(base_image=engine.pinned_reference(plan.base_image))
     present = tuple(l.name for l in plan.layers if any(host.lstat(p) is not None for p in l.paths))
     for layer in plan.layers:
         for path in layer.paths:
@@ -117,6 +156,9 @@ def containerize(workspace: Workspace, request: ContainerizeRequest, host: Host,
     for name in result.kept_edited:
         reporter.warn(f"Artifacts/{name} was edited by hand; building from your version (delete it to regenerate)")
     reporter.step(f"Wrote build artifacts to {artifacts_dir}")
+    if engine is None:  # --artifacts-only
+        write_deployment_once(workspace, app_id, analysis, reporter, result)
+        return result
 
     artifact_bytes = {name: (artifacts_dir / name).read_bytes() for name in rendered}
     writer = ContextWriter(host, plan, artifact_bytes,
@@ -139,11 +181,7 @@ def containerize(workspace: Workspace, request: ContainerizeRequest, host: Host,
     if request.build_only:
         return result
 
-    deployment_path = workspace.app_dir(app_id) / DEPLOYMENT
-    if not deployment_path.exists():
-        workspace.write_deployment(app_id, build_deployment(analysis))
-        reporter.step(f"Wrote {deployment_path}")
-    result.deployment = str(deployment_path)
+    write_deployment_once(workspace, app_id, analysis, reporter, result)
 
     if request.validate:
         result.validation = validate_image(engine, image, app_id, int(params.get("applicationPort") or 0),

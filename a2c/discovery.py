@@ -40,6 +40,30 @@ def discover(host: Host, registry: Registry, runtime: str | None = None) -> Inve
                          f"{entries[entry.app_id].process_id})")
             continue
         entries[entry.app_id] = entry
+    for analyzer in analyzers:
+        enumerate_apps = getattr(analyzer, "enumerate", None)
+        if enumerate_apps is None:
+            continue
+        try:
+            found = enumerate_apps(host)
+        except Exception as exc:  # one broken analyzer must not hide the others' findings
+            log.exception("analyzer %s failed to enumerate applications", analyzer.id)
+            notes.append(f"analyzer {analyzer.id} failed to list applications: {exc}")
+            continue
+        for detection, fields in found:
+            entry = InventoryEntry(
+                app_id=application_id(detection.application_type, detection.identity),
+                application_type=detection.application_type,
+                analyzer_id=detection.analyzer_id,
+                process_id=int(fields.get("processId", 0) or 0),
+                cmdline=str(fields.get("cmdline", "")),
+                identity=detection.identity,
+                base_dir=detection.base_dir,
+                web_apps=detection.web_apps,
+                ports=tuple(fields.get("ports", ())),
+                extra={k: v for k, v in fields.items() if k not in ("processId", "cmdline", "ports")},
+            )
+            entries.setdefault(entry.app_id, entry)
     return InventoryResult(entries, notes)
 
 

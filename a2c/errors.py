@@ -23,6 +23,7 @@ class ExitStatus(enum.IntEnum):
     BUILD_FAILED = 8
     VALIDATION_FAILED = 9
     AWS = 10
+    WINDOWS_HOST_REQUIRED = 11
     INTERRUPTED = 130
 
 
@@ -71,3 +72,9 @@ class ValidationFailed(A2CError):
 
 class AWSError(A2CError):
     exit_status = ExitStatus.AWS
+
+
+class WindowsHostRequired(A2CError):
+    """Artifacts for a Windows container are written; only a Windows container host can build them."""
+
+    exit_status = ExitStatus.WINDOWS_HOST_REQUIRED

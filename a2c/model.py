@@ -105,10 +105,13 @@ class InventoryEntry:
     web_apps: tuple[str, ...] = ()
     ports: tuple[int, ...] = ()
     user: str = ""
+    # Fields of applications found without a process (IIS sites, Windows services): siteName, bindings, …
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """App2Container's fields first (processId, cmdline, applicationType, webApp), ours beside."""
         return {
+            **self.extra,
             "processId": self.process_id,
             "cmdline": self.cmdline,
             "applicationType": self.application_type,
@@ -120,6 +123,9 @@ class InventoryEntry:
             "analyzer": self.analyzer_id,
             "user": self.user,
         }
+
+    _FIELDS = ("processId", "cmdline", "applicationType", "webApp", "webApps", "ports", "baseDirectory", "identity",
+               "analyzer", "user")
 
     @classmethod
     def from_json(cls, app_id: str, data: Mapping[str, Any]) -> "InventoryEntry":
@@ -134,6 +140,7 @@ class InventoryEntry:
             web_apps=tuple(data.get("webApps", ())),
             ports=tuple(data.get("ports", ())),
             user=data.get("user", ""),
+            extra={k: v for k, v in data.items() if k not in cls._FIELDS},
         )
 
 

@@ -18,11 +18,12 @@ from a2c.cli.context import AppContext
 @click.option("--base-image", metavar="IMAGE", help="Set containerParameters.containerBaseImage in analysis.json first.")
 @click.option("--build-only", is_flag=True, help="Build from the existing Artifacts (your edits kept); do not run it.")
 @click.option("--no-validate", is_flag=True, help="Build, but do not run the image to check it.")
+@click.option("--artifacts-only", is_flag=True, help="Write Artifacts/ and deployment.json, then stop (no Docker needed).")
 @click.option("--validate-timeout", type=click.IntRange(5, 3600), default=180, show_default=True,
               help="Seconds to wait for the containerized application to answer.")
 @click.pass_obj
 def command(app: AppContext, app_id: str | None, input_archive: Path | None, base_image: str | None,
-            build_only: bool, no_validate: bool, validate_timeout: int) -> None:
+            build_only: bool, no_validate: bool, artifacts_only: bool, validate_timeout: int) -> None:
     from a2c.containerize import ContainerizeRequest, containerize
 
     if bool(app_id) == bool(input_archive):
@@ -40,12 +41,13 @@ def command(app: AppContext, app_id: str | None, input_archive: Path | None, bas
         analysis = workspace.read_analysis(app_id)
         analysis["containerParameters"]["containerBaseImage"] = base_image
         workspace.write_analysis(app_id, analysis)
-    request = ContainerizeRequest(app_id=app_id, build_only=build_only, validate=not (no_validate or build_only),
+    request = ContainerizeRequest(app_id=app_id, build_only=build_only, artifacts_only=artifacts_only,
+                                  validate=not (no_validate or build_only),
                                   validate_timeout=float(validate_timeout))
     result = containerize(workspace, request, host, app.registry(), app.output)
     for note in result.notes:
         app.output.warn(note)
-    steps = [] if build_only else [
+    steps = [] if build_only or artifacts_only else [
         f"docker run --rm -p {_port(workspace, app_id)}:{_port(workspace, app_id)} {result.image}",
         f"Review {workspace.app_dir(app_id) / 'deployment.json'}",
         f"a2c generate app-deployment --application-id {app_id}",

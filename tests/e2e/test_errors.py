@@ -120,3 +120,12 @@ def test_hostile_server_xml_is_a_finding_not_a_crash(run_a2c, workspace, tmp_pat
     assert "TOMCAT-E001" in codes and "declares XML entities" in codes["TOMCAT-E001"]
     text = (workspace / app_id / "analysis.json").read_text()
     assert "root:x:0:0" not in text
+
+
+def test_artifacts_only_needs_no_docker(run_a2c, workspace, tmp_path):
+    _write_analysis(workspace, "java-generic-0badf00d")
+    result = run_a2c("--json", "containerize", "--application-id", "java-generic-0badf00d", "--artifacts-only",
+                     env={"DOCKER_HOST": f"unix://{tmp_path}/none.sock"})
+    assert result.exit_code == 0, result
+    assert (workspace / "java-generic-0badf00d" / "Artifacts" / "Dockerfile").exists()
+    assert (workspace / "java-generic-0badf00d" / "deployment.json").exists()
