@@ -84,7 +84,8 @@ def analyze_application(workspace: Workspace, app_id: str, host: Host, registry:
         result = dataclasses.replace(result, findings=result.findings + (
             Finding("A2C-E001", "error", f"analyzer {analyzer.id} failed ({exc}); analyzed in process mode instead"),))
     document = build_document(result)
-    sbom_findings = write_sbom(workspace, app_id, document, analyzer, host)
+    # Windows applications: their content is copied at containerize; no jars to list here.
+    sbom_findings = [] if hasattr(analyzer, "windows_artifacts") else write_sbom(workspace, app_id, document, analyzer, host)
     document["findings"] += [f.to_json() for f in sbom_findings]
     path = workspace.app_dir(app_id) / ANALYSIS
     if path.exists():
@@ -101,6 +102,16 @@ def write_sbom(workspace: Workspace, app_id: str, document: dict[str, Any], anal
     Records a summary in analysisInfo.sbom; a failure is a finding, never a failed analysis."""
     from a2c.analyzers.java import sbom
 
+    info = document["analysisInfo"]
+    if "nuget" in info:  # .NET: the packages deps.json lists
+        from a2c.analyzers.dotnet.corelaunch import render_nuget_sbom_json
+
+        text = render_nuget_sbom_json(app_id, info.get("AdvancedAppInfo", {}).get("version", ""), info["nuget"],
+                                      info.get("dotnet", {}).get("depsFile", ""))
+        target = workspace.artifacts_dir(app_id) / SBOM_FILE
+        workspace.write_files(target.parent, {SBOM_FILE: text})
+        info["sbom"] = {"file": str(target), "componentCount": len(info["nuget"]), "format": "CycloneDX 1.5"}
+        return []
     try:
         plan = analyzer.plan(document, host)
         roots = [p for layer in plan.layers for p in layer.paths
@@ -109,7 +120,6 @@ def write_sbom(workspace: Workspace, app_id: str, document: dict[str, Any], anal
     except Exception as exc:  # the analysis stands without an SBOM
         log.exception("SBOM for %s failed", app_id)
         return [Finding("SBOM-E001", "error", f"could not list the application's jars: {exc}")]
-    info = document["analysisInfo"]
     version = info.get("AdvancedAppInfo", {}).get("version", "")
     text = sbom.render_cyclonedx_json(app_id, version, scan.components)
     target = workspace.artifacts_dir(app_id) / SBOM_FILE

@@ -84,18 +84,30 @@ def containerize_windows(workspace: Workspace, request: ContainerizeRequest, ana
     the image can only be built on a Windows container host of the same Windows build."""
     from a2c.errors import WindowsHostRequired
 
+    from a2c.analyzers.dotnet.windows_artifacts import build_instructions, context_files
+
     artifacts_dir = workspace.artifacts_dir(request.app_id)
     rendered = analyzer.windows_artifacts(analysis)
     result.artifacts, result.kept_edited = write_artifacts(artifacts_dir, rendered, workspace, reuse=request.build_only)
-    reporter.step(f"Wrote Windows build artifacts to {artifacts_dir}")
+    context = analyzer.windows_context(analysis, host)
+    copied = 0
+    for relative, host_path in context_files(context, host):
+        with host.open(host_path) as source:
+            workspace.copy_stream(artifacts_dir, relative, source)
+        copied += 1
+        if copied % 200 == 0:
+            reporter.detail(f"copied {copied} files of the site into Artifacts/")
+    workspace.write_files(artifacts_dir, dict(context.generated))
+    result.context_files = copied
+    result.notes += [f"{f.code} {f.message}" for f in context.findings]
+    reporter.step(f"Wrote the Windows Dockerfile and its build context ({copied} files) to {artifacts_dir}")
     write_deployment_once(workspace, request.app_id, analysis, reporter, result)
     if request.artifacts_only:
         return result
     raise WindowsHostRequired(
         f"{request.app_id} needs a Windows container image, which only a Windows container host can build; "
-        f"the Dockerfile is in {artifacts_dir}",
-        f"On a Windows Server host of the same build, run `docker build -t {result.image} .` in that folder "
-        "(or `a2c containerize` there); pass --artifacts-only here to stop after writing them.")
+        f"the Dockerfile and its build context are in {artifacts_dir}",
+        f"{build_instructions(analysis)} Pass --artifacts-only here to stop after writing them.")
 
 
 def _digest(text: str | bytes) -> str:

@@ -25,10 +25,10 @@ def build_deployment(analysis: Mapping[str, Any]) -> dict[str, Any]:
     info, params = analysis["analysisInfo"], analysis["containerParameters"]
     app_id = info["appId"]
     port = int(params.get("applicationPort") or 8080)
-    secrets = [
-        {"name": s["envVar"], "valueFrom": f"/a2c/{app_id}/{s['envVar']}", "foundIn": s["foundIn"]}
-        for s in info.get("secrets", [])
-    ]
+    secrets = list({
+        s["envVar"]: {"name": s["envVar"], "valueFrom": f"/a2c/{app_id}/{s['envVar']}", "foundIn": s["foundIn"]}
+        for s in reversed(info.get("secrets", []))  # one per variable: the first place it was found
+    }.values())[::-1]
     return {
         "a2CTemplateVersion": TEMPLATE_VERSION,
         "applicationId": app_id,

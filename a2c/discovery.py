@@ -21,8 +21,23 @@ class InventoryResult:
     notes: list[str] = field(default_factory=list)
 
 
+# App2Container's --type values for Windows name application types, not runtimes.
+TYPE_FILTERS = {"iis": "dotnet-iis", "service": "dotnet-service"}
+
+
+def selected_analyzers(registry: Registry, runtime: str | None) -> list:
+    if runtime in TYPE_FILTERS:
+        return [a for a in registry.ordered() if a.application_type == TYPE_FILTERS[runtime]]
+    return [a for a in registry.ordered() if runtime in (None, a.runtime)]
+
+
+def covered_types(registry: Registry, runtime: str | None) -> set[str]:
+    """The application types an inventory run with this --type looks for."""
+    return {a.application_type for a in selected_analyzers(registry, runtime)}
+
+
 def discover(host: Host, registry: Registry, runtime: str | None = None) -> InventoryResult:
-    analyzers = [a for a in registry.ordered() if runtime in (None, a.runtime)]
+    analyzers = selected_analyzers(registry, runtime)
 
     def wanted(name: str, exe: str, cmdline: tuple[str, ...]) -> bool:
         return any(a.wants(name, exe, cmdline) for a in analyzers)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import shutil
 import tempfile
 from importlib import resources
 from pathlib import Path
@@ -174,6 +175,22 @@ class Workspace:
         validate(document, "deployment", str(path))
         atomic_write_json(path, document)
         return path
+
+    def copy_stream(self, base: Path, relative: str, source: Any) -> Path:
+        """Stream one file into a folder of the workspace (no whole-file copy in memory), atomically."""
+        target = (base / relative).resolve()
+        if not str(target).startswith(str(base.resolve()) + os.sep):
+            raise WorkspaceError(f"refusing to write {relative} outside {base}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                shutil.copyfileobj(source, handle, 1024 * 1024)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return target
 
     def write_files(self, base: Path, files: Mapping[str, str | bytes], executable: tuple[str, ...] = ()) -> list[Path]:
         """The one place generated artifacts land on disk, each file atomically."""

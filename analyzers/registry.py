@@ -20,7 +20,10 @@ BUILTINS = (
     "a2c.analyzers.java.springboot:SpringBootAnalyzer",
     "a2c.analyzers.java.weblogic:WebLogicAnalyzer",
     "a2c.analyzers.java.websphere:WebSphereAnalyzer",
+    "a2c.analyzers.dotnet.core:DotnetCoreAnalyzer",
     "a2c.analyzers.java.generic:GenericJavaAnalyzer",
+    "a2c.analyzers.dotnet.iis:IISSiteAnalyzer",
+    "a2c.analyzers.dotnet.service:WindowsServiceAnalyzer",
 )
 
 

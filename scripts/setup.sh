@@ -143,4 +143,5 @@ step tomcat-service disable_tomcat_service
 step dockerd start_docker
 step jre17-image build_jre_image
 step busybox-image build_busybox_image
+step dotnet bash scripts/setup-dotnet.sh
 awk -v a="$total" -v b="$EPOCHREALTIME" 'BEGIN { printf "setup: %-16s %6.1fs\n", "total", b - a }'

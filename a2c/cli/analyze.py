@@ -22,8 +22,11 @@ def command(app: AppContext, app_id: str, snapshot: str | None) -> None:
         out = app.output
         out.step(f"Analysis written to {result.path}")
         info = result.document["analysisInfo"]
-        out.echo(f"  type {info['applicationType']}, Java {info['AdvancedAppInfo'].get('jdkVersion') or '?'}, "
-                 f"port {params['applicationPort']}, base image {params['containerBaseImage']}")
+        runtime = info.get("AdvancedAppInfo", {}).get("jdkVersion")
+        runtime = f"Java {runtime}" if runtime else info.get("dotNetVersion") or info.get("dotnet", {}).get(
+            "runtimeVersion", "") or "runtime ?"
+        out.echo(f"  type {info['applicationType']}, {runtime}, port {params['applicationPort']}, "
+                 f"base image {params['containerBaseImage']}")
         for finding in result.findings:
             out.echo(f"  [{finding.severity}] {finding.code} {finding.message}")
         out.next_steps(f"Review and edit containerParameters in {result.path}",

@@ -15,6 +15,7 @@ from a2c.cli.context import AppContext
 @click.option("--application-id", "app_id", metavar="ID", help="An analyzed application on this host.")
 @click.option("--input-archive", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Build from an archive written by `a2c extract` (on another machine).")
+@click.option("--snapshot", metavar="DIR", help="Read the application's files from a host snapshot folder.")
 @click.option("--base-image", metavar="IMAGE", help="Set containerParameters.containerBaseImage in analysis.json first.")
 @click.option("--build-only", is_flag=True, help="Build from the existing Artifacts (your edits kept); do not run it.")
 @click.option("--no-validate", is_flag=True, help="Build, but do not run the image to check it.")
@@ -22,7 +23,7 @@ from a2c.cli.context import AppContext
 @click.option("--validate-timeout", type=click.IntRange(5, 3600), default=180, show_default=True,
               help="Seconds to wait for the containerized application to answer.")
 @click.pass_obj
-def command(app: AppContext, app_id: str | None, input_archive: Path | None, base_image: str | None,
+def command(app: AppContext, app_id: str | None, input_archive: Path | None, snapshot: str | None, base_image: str | None,
             build_only: bool, no_validate: bool, artifacts_only: bool, validate_timeout: int) -> None:
     from a2c.containerize import ContainerizeRequest, containerize
 
@@ -35,7 +36,7 @@ def command(app: AppContext, app_id: str | None, input_archive: Path | None, bas
         app_id, host = unpack_archive(input_archive, workspace)
         app.output.step(f"Unpacked {input_archive} for {app_id}")
     else:
-        host = app.local_host()
+        host = app.local_host(snapshot)
     assert app_id is not None
     if base_image:
         analysis = workspace.read_analysis(app_id)

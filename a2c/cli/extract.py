@@ -11,13 +11,14 @@ from a2c.cli.context import AppContext
                "facts of its process, so that `a2c containerize --input-archive` can build it on a worker machine "
                "with Docker.")
 @click.option("--application-id", "app_id", required=True, metavar="ID", help="An analyzed application.")
+@click.option("--snapshot", metavar="DIR", help="Read the application's files from a host snapshot folder.")
 @click.pass_obj
-def command(app: AppContext, app_id: str) -> None:
+def command(app: AppContext, app_id: str, snapshot: str | None) -> None:
     from a2c.errors import HostError
     from a2c.extract import extract_application
 
     workspace = app.workspace
-    host = app.local_host()
+    host = app.local_host(snapshot)
     analysis = workspace.read_analysis(app_id)
     try:
         process = host.process(int(analysis["analysisInfo"].get("processId", 0)))

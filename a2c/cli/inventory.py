@@ -7,9 +7,10 @@ import click
 from a2c.cli.context import AppContext
 
 
-@click.command("inventory", help="Find the Java applications running on this host (Tomcat, Spring Boot, any other "
-               "java process) and write inventory.json. Application ids stay the same across runs and restarts.")
-@click.option("--type", "runtime", type=click.Choice(["java"]), default=None, help="Only this runtime.")
+@click.command("inventory", help="Find the applications on this host (Java servers and processes, .NET Core "
+               "processes, IIS sites and Windows services from a snapshot) and write inventory.json. Application ids stay the same across runs and restarts.")
+@click.option("--type", "runtime", type=click.Choice(["java", "dotnet", "iis", "service"]), default=None,
+              help="Only Java processes, .NET processes and Windows applications, IIS sites or Windows services.")
 @click.option("--snapshot", metavar="DIR", help="Read a host snapshot folder instead of this machine.")
 @click.pass_obj
 def command(app: AppContext, runtime: str | None, snapshot: str | None) -> None:
@@ -17,8 +18,21 @@ def command(app: AppContext, runtime: str | None, snapshot: str | None) -> None:
 
     workspace = app.workspace
     host = app.local_host(snapshot)
-    result = discover(host, app.registry(), runtime)
-    path = workspace.write_inventory(result.entries)
+    registry = app.registry()
+    result = discover(host, registry, runtime)
+    entries = dict(result.entries)
+    if runtime is not None and workspace.inventory_path.exists():
+        # A narrowed run replaces only its own kind of application; the others stay listed.
+        from a2c.errors import A2CError
+        from a2c.discovery import covered_types
+
+        try:
+            previous = workspace.read_inventory()
+        except A2CError:
+            previous = {}
+        covered = covered_types(registry, runtime)
+        entries = {**{k: v for k, v in previous.items() if v.application_type not in covered}, **entries}
+    path = workspace.write_inventory(entries)
     for note in result.notes:
         app.output.detail(note)
 

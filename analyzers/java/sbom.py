@@ -533,6 +533,7 @@ _TECHNIQUES = {
     EVIDENCE_IMPLEMENTATION: ("manifest-analysis", 0.7),
     EVIDENCE_BUNDLE: ("manifest-analysis", 0.7),
     EVIDENCE_FILE_NAME: ("filename", 0.4),
+    "deps.json": ("manifest-analysis", 1.0),  # .NET: the SDK's own dependency manifest
 }
 
 
