@@ -39,6 +39,12 @@ class AppContext:
             from a2c.hosts.snapshot import SnapshotHost
 
             return SnapshotHost(snapshot)
+        import sys
+
+        if sys.platform == "win32":
+            from a2c.hosts.windows import WindowsLocalHost
+
+            return WindowsLocalHost()
         from a2c.hosts.local import LocalHost
 
         return LocalHost()

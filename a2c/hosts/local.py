@@ -10,7 +10,7 @@ import os
 import pwd
 import socket
 import stat as stat_module
-from typing import BinaryIO
+from typing import Any, BinaryIO, Iterable
 
 import psutil
 
@@ -172,3 +172,8 @@ def _file_stat(path: str, st: os.stat_result, link_target: str) -> FileStat:
         gid=st.st_gid,
         link_target=link_target,
     )
+
+
+def windows_services() -> Iterable[Any]:
+    """The Windows service manager's services (psutil stays in this module)."""
+    return psutil.win_service_iter()  # type: ignore[attr-defined,unused-ignore]
