@@ -22,9 +22,15 @@ def command(app: AppContext, app_id: str, snapshot: str | None) -> None:
         out = app.output
         out.step(f"Analysis written to {result.path}")
         info = result.document["analysisInfo"]
-        runtime = info.get("AdvancedAppInfo", {}).get("jdkVersion")
-        runtime = f"Java {runtime}" if runtime else info.get("dotNetVersion") or info.get("dotnet", {}).get(
-            "runtimeVersion", "") or "runtime ?"
+        advanced = info.get("AdvancedAppInfo", {})
+        if advanced.get("jdkVersion"):
+            runtime = f"Java {advanced['jdkVersion']}"
+        elif "dotnet" in info:
+            runtime = f".NET {advanced.get('version') or info['dotnet'].get('targetFramework', '?')}"
+        elif info.get("dotNetVersion"):
+            runtime = f".NET Framework {info['dotNetVersion']}"
+        else:
+            runtime = "runtime ?"
         out.echo(f"  type {info['applicationType']}, {runtime}, port {params['applicationPort']}, "
                  f"base image {params['containerBaseImage']}")
         for finding in result.findings:
