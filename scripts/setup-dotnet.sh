@@ -6,34 +6,20 @@
 # Idempotent: each step checks first, so a second run takes about a second.
 # Needs a running Docker engine (scripts/setup.sh starts one) for the image step.
 set -euo pipefail
+SETUP_NAME=setup-dotnet
+# shellcheck source=scripts/setup-lib.sh
+source "$(dirname "$0")/setup-lib.sh"
 shopt -s nullglob
 export DEBIAN_FRONTEND=noninteractive
 
 DOTNET_IMAGE=a2c-test/dotnet-runtime:3.1
 
-tmpdirs=()
 cleanup() {
-    for d in "${tmpdirs[@]}"; do
-        umount "$d/proc" 2>/dev/null || true
-        # Never rm -rf through a still-mounted /proc.
-        mountpoint -q "$d/proc" || rm -rf --one-file-system "$d"
-    done
+    cleanup_rootfs
 }
 trap cleanup EXIT
 
-step() {
-    local name=$1 start=$EPOCHREALTIME
-    shift
-    "$@"
-    awk -v n="$name" -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "setup-dotnet: %-16s %6.1fs\n", n, b - a }'
-}
 
-# Run quietly into a log; show its tail only when the command fails.
-logged() {
-    local log=$1
-    shift
-    "$@" >"$log" 2>&1 || { echo "setup-dotnet: failed: $*" >&2; tail -n 40 "$log" >&2; return 1; }
-}
 
 install_mcs() {
     command -v mcs >/dev/null && return 0
@@ -51,19 +37,6 @@ install_runtime() {
     runtime_dir >/dev/null || { echo "setup-dotnet: dotnetcore2 installed but not importable by python3" >&2; return 1; }
 }
 
-# The machine's own Debian mirror (never a hard-coded host); as scripts/setup.sh finds it.
-apt_mirror() {
-    local uri="" f
-    for f in /etc/apt/sources.list.d/*.sources; do
-        [ -n "$uri" ] || uri=$(awk '/^URIs:/ && !/security/ { print $2; exit }' "$f")
-    done
-    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-        [ -n "$uri" ] || [ ! -f "$f" ] || uri=$(awk '$1 == "deb" && !/security/ {
-            for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' "$f")
-    done
-    [ -n "$uri" ] || { echo "setup-dotnet: no Debian mirror in /etc/apt sources" >&2; return 1; }
-    echo "$uri"
-}
 
 build_dotnet_image() {
     docker image inspect "$DOTNET_IMAGE" >/dev/null 2>&1 && return 0
@@ -88,8 +61,7 @@ build_dotnet_image() {
     cp -a "$runtime/." "$rootfs/usr/share/dotnet/"
     chmod -R a+rX "$rootfs/usr/share/dotnet"
     ln -sf ../share/dotnet/dotnet "$rootfs/usr/bin/dotnet"
-    rm -rf "$rootfs"/usr/share/{doc,man,info,locale}/* "$rootfs"/var/lib/apt/lists/* \
-           "$rootfs"/var/cache/apt/* "$rootfs"/var/log/*.log
+    strip_rootfs "$rootfs"
     tar --numeric-owner -C "$rootfs" -c . | docker import \
         -c "ENV DOTNET_ROOT=/usr/share/dotnet" \
         -c "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/usr/share/dotnet" \

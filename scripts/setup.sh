@@ -3,6 +3,9 @@
 # Docker engine, and local base images (nothing can be pulled from a public registry).
 # Idempotent: each step checks first, so a second run takes seconds.
 set -euo pipefail
+SETUP_NAME=setup
+# shellcheck source=scripts/setup-lib.sh
+source "$(dirname "$0")/setup-lib.sh"
 shopt -s nullglob
 export DEBIAN_FRONTEND=noninteractive
 
@@ -11,31 +14,14 @@ BUSYBOX_IMAGE=a2c-test/busybox:latest
 PACKAGES=(docker.io tomcat10 tomcat10-docs debootstrap docker-registry skopeo apache2-utils
           openssh-server curl busybox-static jetty9 unzip)
 
-tmpdirs=()
 our_policy=""
 cleanup() {
-    for d in "${tmpdirs[@]}"; do
-        umount "$d/proc" 2>/dev/null || true
-        # Never rm -rf through a still-mounted /proc.
-        mountpoint -q "$d/proc" || rm -rf --one-file-system "$d"
-    done
+    cleanup_rootfs
     if [ -n "$our_policy" ]; then rm -f /usr/sbin/policy-rc.d; fi
 }
 trap cleanup EXIT
 
-step() {
-    local name=$1 start=$EPOCHREALTIME
-    shift
-    "$@"
-    awk -v n="$name" -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "setup: %-16s %6.1fs\n", n, b - a }'
-}
 
-# Run quietly into a log; show its tail only when the command fails.
-logged() {
-    local log=$1
-    shift
-    "$@" >"$log" 2>&1 || { echo "setup: failed: $*" >&2; tail -n 40 "$log" >&2; return 1; }
-}
 
 install_packages() {
     command -v javac >/dev/null || PACKAGES+=(openjdk-17-jdk-headless)
@@ -78,19 +64,6 @@ start_docker() {
     return 1
 }
 
-# The machine's own Debian mirror (never a hard-coded host).
-apt_mirror() {
-    local uri="" f
-    for f in /etc/apt/sources.list.d/*.sources; do
-        [ -n "$uri" ] || uri=$(awk '/^URIs:/ && !/security/ { print $2; exit }' "$f")
-    done
-    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-        [ -n "$uri" ] || [ ! -f "$f" ] || uri=$(awk '$1 == "deb" && !/security/ {
-            for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' "$f")
-    done
-    [ -n "$uri" ] || { echo "setup: no Debian mirror in /etc/apt sources" >&2; return 1; }
-    echo "$uri"
-}
 
 build_jre_image() {
     docker image inspect "$JRE_IMAGE" >/dev/null 2>&1 && return 0
@@ -107,8 +80,7 @@ build_jre_image() {
     # Resolve inside the rootfs: its alternatives symlinks are absolute.
     java_home=$(chroot "$rootfs" readlink -f /usr/bin/java)
     java_home=${java_home%/bin/java}
-    rm -rf "$rootfs"/usr/share/{doc,man,info,locale}/* "$rootfs"/var/lib/apt/lists/* \
-           "$rootfs"/var/cache/apt/* "$rootfs"/var/log/*.log
+    strip_rootfs "$rootfs"
     tar --numeric-owner -C "$rootfs" -c . | docker import \
         -c "ENV JAVA_HOME=$java_home" \
         -c "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$java_home/bin" \

@@ -16,7 +16,7 @@ from a2c.discovery import discover
 from a2c.errors import HostError
 from a2c.hosts.local import LocalHost
 
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, missing
 
 
 def _free_port() -> int:
@@ -28,7 +28,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def plain_java_classes(tmp_path_factory):
     if not shutil.which("javac"):
-        pytest.skip("no JDK")
+        missing("a JDK (javac)", "install openjdk-17-jdk-headless")
     out = tmp_path_factory.mktemp("plain-java")
     subprocess.run(["javac", "--release", "11", "-d", str(out), str(FIXTURES / "samples" / "plain-java" / "Main.java")],
                    check=True)

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import missing
+
 from tests.conftest import load_make_hostile
 from a2c.analyzers.java import sbom
 from a2c.analyzers.java.sbom import (
@@ -518,7 +520,7 @@ def _cyclonedx_schema_folder() -> Path | None:
 def test_validates_against_the_official_cyclonedx_1_5_schema(golden_components):
     folder = _cyclonedx_schema_folder()
     if folder is None:
-        pytest.skip("cyclonedx-python-lib (which ships the CycloneDX JSON schemas) is not installed")
+        missing("cyclonedx-python-lib (which ships the CycloneDX JSON schemas)", "pip install -e '.[test]'")
     import jsonschema
     from referencing import Registry, Resource
 
