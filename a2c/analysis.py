@@ -87,6 +87,10 @@ def analyze_application(workspace: Workspace, app_id: str, host: Host, registry:
     # Windows applications: their content is copied at containerize; no jars to list here.
     sbom_findings = [] if hasattr(analyzer, "windows_artifacts") else write_sbom(workspace, app_id, document, analyzer, host)
     document["findings"] += [f.to_json() for f in sbom_findings]
+    report = document["analysisInfo"].get("connectionStringReport")
+    if report:  # App2Container's report.txt: connection strings with file and line
+        workspace.write_files(workspace.app_dir(app_id), {"report.txt": report})
+        document["analysisInfo"]["reportPath"] = str(workspace.app_dir(app_id) / "report.txt")
     path = workspace.app_dir(app_id) / ANALYSIS
     if path.exists():
         shutil.copy2(path, path.with_name(ANALYSIS + ".previous"))

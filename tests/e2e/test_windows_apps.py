@@ -26,6 +26,9 @@ def test_iis_and_services_through_the_cli(run_a2c, workspace, tmp_path):
     assert run_a2c("analyze", "--application-id", site, "--snapshot", str(snapshot)).exit_code == 0
     analysis = json.loads((workspace / site / "analysis.json").read_text())
     assert analysis["containerParameters"]["containerBaseImage"].endswith("ltsc2019")
+    report = (workspace / site / "report.txt").read_text()  # App2Container's connection-string report
+    assert "Web.config:11" in report and "Password=****" in report
+    assert analysis["analysisInfo"]["reportPath"] == str(workspace / site / "report.txt")
 
     result = run_a2c("containerize", "--application-id", site, "--snapshot", str(snapshot))
     assert result.exit_code == ExitStatus.WINDOWS_HOST_REQUIRED, result
