@@ -49,7 +49,7 @@ def extract_application(workspace: Workspace, app_id: str, host: Host, registry:
     snapshot = {
         "hostname": info.get("hostName", host.name),
         "osRelease": info.get("osData", {}),
-        "processes": [process_to_json(process)] if process else [],
+        "processes": [masked_process(process)] if process else [],
     }
     manifest = {"applicationId": app_id, "a2cVersion": __version__, "format": 1}
     head = {
@@ -57,7 +57,10 @@ def extract_application(workspace: Workspace, app_id: str, host: Host, registry:
         ANALYSIS: json.dumps(analysis, indent=2).encode(),
         "host.json": json.dumps(snapshot, indent=2).encode(),
     }
+    # Configuration files holding secrets go into the archive as the image gets them: placeholders only.
+    templated = {path: plan.generated[path] for path in plan.render_at_start if path in plan.generated}
     writer = ContextWriter(host, plan, head, name_for=lambda layer, path: "files" + path, with_generated=False,
+                           substitutes=templated,
                            progress=lambda s: reporter.detail(f"archived {s.files} files, {s.bytes // (1024 * 1024)} MiB"))
     target = workspace.app_dir(app_id) / f"{app_id}-extraction.tar"
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -72,6 +75,16 @@ def extract_application(workspace: Workspace, app_id: str, host: Host, registry:
         raise
     reporter.step(f"Wrote {target} ({writer.stats.files} files, {writer.stats.bytes // (1024 * 1024)} MiB)")
     return ExtractResult(app_id, str(target), writer.stats.files, writer.stats.bytes)
+
+
+def masked_process(process: ProcessInfo) -> dict[str, Any]:
+    """The process facts for host.json, with secrets in its environment and command line masked."""
+    from a2c.analyzers.common.secrets import mask_cmdline, mask_mapping
+
+    data = process_to_json(process)
+    data["environ"] = mask_mapping(dict(process.environ))
+    data["cmdline"] = mask_cmdline(list(process.cmdline))
+    return data
 
 
 def read_archive_app_id(archive: Path) -> str:
@@ -116,6 +129,9 @@ def unpack_archive(archive: Path, workspace: Workspace) -> tuple[str, SnapshotHo
                 dest = staging / name
                 if member.isdir():
                     dest.mkdir(parents=True, exist_ok=True)
+                    # Folder modes matter in the image built from here (a sticky, world-writable /tmp);
+                    # set-id bits are never restored.
+                    os.chmod(dest, (member.mode & 0o1777) | 0o700)
                 elif member.isfile():
                     total += member.size
                     if total > MAX_UNPACKED_BYTES:

@@ -71,7 +71,8 @@ class ContextWriter:
 
     def __init__(self, host: Host, plan: BuildPlan, artifacts: Mapping[str, bytes],
                  progress: Callable[[ContextStats], None] | None = None,
-                 name_for: Callable[[CopyLayer, str], str] | None = None, with_generated: bool = True) -> None:
+                 name_for: Callable[[CopyLayer, str], str] | None = None, with_generated: bool = True,
+                 substitutes: Mapping[str, bytes] | None = None) -> None:
         self.host = host
         self.plan = plan
         self.artifacts = artifacts
@@ -79,6 +80,8 @@ class ContextWriter:
         self.progress = progress
         self.name_for = name_for or (lambda layer, path: f"layers/{layer.name}{path}")
         self.with_generated = with_generated
+        # Host files replaced by other content where they stand (secrets templated out of an archive).
+        self.substitutes = dict(substitutes or {})
         self._seen: set[str] = set()
 
     def __iter__(self) -> Iterator[bytes]:
@@ -157,6 +160,10 @@ class ContextWriter:
                     self.stats.unreadable.append(path)
                     continue
                 stack.extend(posixpath.join(path, c) for c in reversed(children))
+            elif st.kind == "file" and path in self.substitutes:
+                data = self.substitutes[path]
+                yield from self._bytes_entry(name, data, readable(st.mode, False))
+                self._seen.add(name)
             elif st.kind == "file":
                 # Files inside a run-time folder (an embedded LDAP store, config the server rewrites)
                 # stay writable for the application's group, as the folder is.
