@@ -13,6 +13,10 @@ from a2c.progress import Reporter
 from a2c.workspace import DEPLOYMENT, Workspace
 
 
+# Their images run on Windows container hosts (ECS on EC2), not on Linux Fargate.
+WINDOWS_TYPES = ("dotnet-iis", "dotnet-service")
+
+
 @dataclass(frozen=True)
 class DeploymentRequest:
     app_id: str
@@ -66,6 +70,13 @@ def push_to_ecr(workspace: Workspace, request: DeploymentRequest, deployment: di
 def generate_app_deployment(workspace: Workspace, request: DeploymentRequest, reporter: Reporter) -> dict[str, Any]:
     app_id = request.app_id
     analysis = workspace.read_analysis(app_id)
+    if analysis["analysisInfo"]["applicationType"] in WINDOWS_TYPES:
+        from a2c.errors import NotSupported
+
+        raise NotSupported(
+            f"{app_id} is a Windows application: a2c does not generate ECS-on-EC2 Windows artifacts yet",
+            "Build its image on a Windows container host from Artifacts/, then deploy it to ECS with Windows "
+            "container instances; the analysis carries the Windows build and ports it needs.")
     path = workspace.app_dir(app_id) / DEPLOYMENT
     if not path.exists():
         workspace.write_deployment(app_id, build_deployment(analysis))

@@ -24,6 +24,7 @@ class ExitStatus(enum.IntEnum):
     VALIDATION_FAILED = 9
     AWS = 10
     WINDOWS_HOST_REQUIRED = 11
+    NOT_SUPPORTED = 12
     INTERRUPTED = 130
 
 
@@ -78,3 +79,9 @@ class WindowsHostRequired(A2CError):
     """Artifacts for a Windows container are written; only a Windows container host can build them."""
 
     exit_status = ExitStatus.WINDOWS_HOST_REQUIRED
+
+
+class NotSupported(A2CError):
+    """A step a2c does not do (yet) for this kind of application."""
+
+    exit_status = ExitStatus.NOT_SUPPORTED

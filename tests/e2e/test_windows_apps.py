@@ -48,3 +48,13 @@ def test_iis_and_services_through_the_cli(run_a2c, workspace, tmp_path):
                      "--artifacts-only")
     assert result.exit_code == 0, result
     assert result.json()["context_files"] > 0
+
+
+def test_generate_refuses_linux_fargate_for_a_windows_site(run_a2c, workspace, tmp_path):
+    snapshot = FIXTURES / "snapshots" / "iis-host"
+    sites = run_a2c("--json", "inventory", "--type", "iis", "--snapshot", str(snapshot)).json()
+    site = next(iter(sites))
+    assert run_a2c("analyze", "--application-id", site, "--snapshot", str(snapshot)).exit_code == 0
+    result = run_a2c("generate", "app-deployment", "--application-id", site)
+    assert result.exit_code == ExitStatus.NOT_SUPPORTED and "is a Windows application" in result.stderr
+    assert not (workspace / site / "EcsDeployment").exists()
