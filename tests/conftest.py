@@ -7,7 +7,9 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import socket
 import subprocess
+import urllib.request
 import sys
 from pathlib import Path
 
@@ -18,6 +20,23 @@ FIXTURES = ROOT / "fixtures"
 TEST_JRE_IMAGE = os.environ.get("A2C_TEST_JRE_IMAGE", "a2c-test/jre17:latest")
 REQUIRE = os.environ.get("A2C_REQUIRE_SERVICES") == "1"
 SAMPLES_STATE_DIR = os.environ.get("A2C_SAMPLES_STATE_DIR", "/tmp/a2c-samples-tests")
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on at 127.0.0.1 (the only address tests serve on)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# Ask loopback directly even if the environment names a proxy.
+_loopback = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def http_get(url: str, timeout: float = 5) -> tuple[int, str]:
+    """Status and body of a GET to a test's own server (raises on HTTP errors, like urlopen)."""
+    with _loopback.open(url, timeout=timeout) as response:
+        return response.status, response.read().decode()
 
 
 def missing(what: str, how: str) -> None:

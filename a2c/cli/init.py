@@ -20,7 +20,7 @@ from a2c.cli.context import AppContext
 @click.pass_obj
 def command(app: AppContext, workspace_dir: str | None, aws_profile: str | None, aws_region: str | None,
             s3_bucket: str | None, defaults: bool) -> None:
-    from a2c.config import Config, config_path, load_config, save_config
+    from a2c.config import Config, load_config, save_config
     from a2c.workspace import Workspace
 
     current = load_config() or Config(workspace=app.workspace_option or "~/a2c")

@@ -34,7 +34,7 @@ import posixpath
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from a2c import __version__
+from a2c.analyzers.common.processfacts import process_head, process_tail
 from a2c.analyzers.base import Analyzer
 from a2c.analyzers.common.secrets import MASK, env_var_for, is_secret_name, mask_mapping
 from a2c.analyzers.dotnet import coreconfig, coresecrets
@@ -529,17 +529,7 @@ def analyze_launch(entry: InventoryEntry, proc: ProcessInfo, host: Host, launch:
                             "dotnetVersion": launch.bundle.dotnet_version, "bundleId": launch.bundle.bundle_id,
                             "files": len(launch.bundle.files)}
     info: dict[str, Any] = {
-        "_comment2": "*** NON-EDITABLE: Analysis Results ***",
-        "processId": proc.pid,
-        "appId": entry.app_id,
-        "userId": str(proc.uid),
-        "groupId": str(proc.gid),
-        "cmdline": cmdline,
-        "webApp": launch.app_name,
-        "applicationType": entry.application_type,
-        "osData": os_data,
-        "osName": os_data.get("ID", ""),
-        "ports": [{"localPort": s.port, "protocol": s.protocol} for s in proc.listening],
+        **process_head(entry, proc, host, cmdline, launch.app_name, os_data),
         "AdvancedAppInfo": {
             "Directories": {k: v for k, v in (("app", launch.app_dir), ("contentRoot", settings.root),
                                               ("dotnetRoot", runtime["dotnetRoot"]), ("cwd", cwd)) if v},
@@ -547,15 +537,7 @@ def analyze_launch(entry: InventoryEntry, proc: ProcessInfo, host: Host, launch:
             "flavor": kind,
             "version": version,
         },
-        "env": {k: v for k, v in masked_env.items()},
-        "cwd": cwd,
-        "exe": proc.exe,
-        "userNames": {str(proc.uid): proc.username} if proc.username else {},
-        "fileDescriptors": list(proc.open_files),
-        "dependencies": {},
-        "hostName": host.name,
-        "analyzer": entry.analyzer_id,
-        "a2cVersion": __version__,
+        **process_tail(entry, proc, host, masked_env, cwd),
         "secrets": secrets,
         "outboundDependencies": _dependencies(settings, proc, launch.args),
         "logging": {"dirs": log_dirs},

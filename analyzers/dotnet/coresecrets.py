@@ -21,6 +21,7 @@ from typing import Any, Iterable
 from urllib.parse import urlsplit
 
 from a2c.analyzers.common.secrets import MASK, env_var_for, is_secret_name
+from a2c.analyzers.dotnet.connstrings import split_connection_string
 from a2c.analyzers.dotnet.coreconfig import JsonConfigError, parse_json
 from a2c.analyzers.java.dependencies import dependency
 
@@ -48,59 +49,8 @@ class ConnPart:
 
 
 def split_ado(text: str) -> list[ConnPart]:
-    """ADO.NET pairs: ``;``-separated, ``==`` a literal ``=`` in a key, values optionally in quotes."""
-    parts: list[ConnPart] = []
-    pos, n = 0, len(text)
-    while pos < n:
-        while pos < n and text[pos] in " \t\r\n;":
-            pos += 1
-        if pos >= n:
-            break
-        key_chars: list[str] = []
-        while pos < n:
-            if text[pos] == "=":
-                if text.startswith("==", pos):
-                    key_chars.append("=")
-                    pos += 2
-                    continue
-                break
-            if text[pos] == ";":
-                break
-            key_chars.append(text[pos])
-            pos += 1
-        if pos >= n or text[pos] != "=":  # a key without a value: not ADO.NET
-            pos += 1
-            continue
-        pos += 1
-        while pos < n and text[pos] in " \t":
-            pos += 1
-        start = pos
-        if pos < n and text[pos] in "\"'":
-            quote = text[pos]
-            pos += 1
-            chars: list[str] = []
-            while pos < n:
-                if text[pos] == quote:
-                    if text.startswith(quote * 2, pos):
-                        chars.append(quote)
-                        pos += 2
-                        continue
-                    pos += 1
-                    break
-                chars.append(text[pos])
-                pos += 1
-            value, end = "".join(chars), pos
-        else:
-            end = text.find(";", pos)
-            end = n if end < 0 else end
-            while end > start and text[end - 1] in " \t":
-                end -= 1
-            value = text[start:end]
-            pos = end
-        key = " ".join("".join(key_chars).split()).lower()
-        if key:
-            parts.append(ConnPart(key, value, start, end))
-    return parts
+    """ADO.NET pairs with normalised keys, from the one connection-string tokenizer (connstrings)."""
+    return [ConnPart(part.name, part.value, part.start, part.end) for part in split_connection_string(text)]
 
 
 def _is_ado(text: str) -> bool:

@@ -22,11 +22,10 @@ from a2c.analyzers.base import Analyzer
 from a2c.analyzers.common.safexml import MAX_XML_BYTES, UnsafeXML, local_name, parse_xml
 from a2c.analyzers.dotnet import netconfig, windows_artifacts, winhost
 from a2c.analyzers.dotnet.winpaths import host_path_for, is_unc, normalize_windows_path, windows_join
-from a2c.analyzers.dotnet.windows_artifacts import WindowsContext
 from a2c.analyzers.java.dependencies import merge
 from a2c.errors import A2CError, AppNotFound, HostError
 from a2c.hosts.base import Host
-from a2c.model import AnalyzerResult, BuildPlan, Detection, Finding, InventoryEntry, ProcessInfo
+from a2c.model import AnalyzerResult, Detection, Finding, InventoryEntry, ProcessInfo
 
 APPHOST_CONFIG = "C:\\Windows\\System32\\inetsrv\\config\\applicationHost.config"
 DEFAULT_LOG_DIRECTORY = "%SystemDrive%\\inetpub\\logs\\LogFiles"
@@ -238,7 +237,7 @@ def _physical(value: str) -> str:
 
 
 # -- the analyzer --------------------------------------------------------------------------------
-class IISSiteAnalyzer(Analyzer):
+class IISSiteAnalyzer(windows_artifacts.WindowsApplication, Analyzer):
     id = "dotnet-iis"
     runtime = "dotnet"
     application_type = "dotnet-iis"
@@ -294,15 +293,6 @@ class IISSiteAnalyzer(Analyzer):
             raise AppNotFound(f"IIS site {site_name!r} is not in {APPHOST_CONFIG} on {host.name}",
                               "Run `a2c inventory` again: the site was removed or renamed.")
         return analyze_site(entry, site, config, host)
-
-    def plan(self, analysis: Mapping[str, Any], host: Host) -> BuildPlan:
-        raise A2CError(windows_artifacts.WINDOWS_BUILD_MESSAGE, windows_artifacts.WINDOWS_BUILD_HINT)
-
-    def windows_artifacts(self, analysis: Mapping[str, Any]) -> dict[str, str]:
-        return windows_artifacts.render_windows_artifacts(analysis)
-
-    def windows_context(self, analysis: Mapping[str, Any], host: Host) -> WindowsContext:
-        return windows_artifacts.build_windows_context(analysis, host)
 
     def _unreadable(self, entry: InventoryEntry, site_name: str, host: Host, findings: list[Finding]) -> AnalyzerResult:
         """A schema-valid analysis that says why nothing could be read."""

@@ -20,11 +20,10 @@ from a2c.analyzers.common.secrets import MASK, env_var_for, is_secret_name
 from a2c.analyzers.dotnet import netconfig, pe, windows_artifacts, winhost
 from a2c.analyzers.dotnet.iis import connection_string_report, ordered_info, unique_env_vars
 from a2c.analyzers.dotnet.winpaths import host_path_for, is_within_windows, normalize_windows_path, split_image_path
-from a2c.analyzers.dotnet.windows_artifacts import WindowsContext
 from a2c.analyzers.java.dependencies import from_connections, merge
-from a2c.errors import A2CError, AppNotFound, HostError
+from a2c.errors import AppNotFound, HostError
 from a2c.hosts.base import Host
-from a2c.model import AnalyzerResult, BuildPlan, Detection, Finding, InventoryEntry, ProcessInfo
+from a2c.model import AnalyzerResult, Detection, Finding, InventoryEntry, ProcessInfo
 
 IDENTITY_PREFIX = "service:"
 SYSTEM_BINARIES = {"svchost.exe", "lsass.exe", "services.exe", "dllhost.exe", "msiexec.exe"}
@@ -84,7 +83,7 @@ def _argument_secret(name: str, index: int) -> dict[str, Any]:
             "format": "text", "element": "argument", "argument": index}
 
 
-class WindowsServiceAnalyzer(Analyzer):
+class WindowsServiceAnalyzer(windows_artifacts.WindowsApplication, Analyzer):
     id = "dotnet-service"
     runtime = "dotnet"
     application_type = "dotnet-service"
@@ -132,15 +131,6 @@ class WindowsServiceAnalyzer(Analyzer):
             raise AppNotFound(f"Windows service {name!r} is not on {host.name}",
                               "Run `a2c inventory` again: the service was removed or renamed.")
         return analyze_service(entry, service, proc, host)
-
-    def plan(self, analysis: Mapping[str, Any], host: Host) -> BuildPlan:
-        raise A2CError(windows_artifacts.WINDOWS_BUILD_MESSAGE, windows_artifacts.WINDOWS_BUILD_HINT)
-
-    def windows_artifacts(self, analysis: Mapping[str, Any]) -> dict[str, str]:
-        return windows_artifacts.render_windows_artifacts(analysis)
-
-    def windows_context(self, analysis: Mapping[str, Any], host: Host) -> WindowsContext:
-        return windows_artifacts.build_windows_context(analysis, host)
 
 
 def service_process(service: Mapping[str, Any], proc: ProcessInfo, host: Host) -> ProcessInfo | None:

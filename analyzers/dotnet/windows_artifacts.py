@@ -31,7 +31,7 @@ from a2c.analyzers.dotnet.winpaths import (
 from a2c.errors import A2CError, HostError
 from a2c.generate.render import render
 from a2c.hosts.base import Host
-from a2c.model import Finding
+from a2c.model import BuildPlan, Finding
 
 WINDOWS_BUILD_MESSAGE = "Windows container images cannot be built on this machine (a Linux Docker engine)"
 WINDOWS_BUILD_HINT = ("Copy the application's Artifacts/ folder to a Windows container host whose Windows Server version "
@@ -413,4 +413,19 @@ def build_instructions(analysis: Mapping[str, Any]) -> str:
 
 
 __all__ = ["render_windows_artifacts", "context_layout", "build_windows_context", "context_files", "build_instructions",
-           "container_path", "WindowsContext", "WINDOWS_BUILD_MESSAGE", "WINDOWS_BUILD_HINT"]
+           "container_path", "WindowsContext", "WINDOWS_BUILD_MESSAGE", "WINDOWS_BUILD_HINT",
+           "WindowsApplication"]
+
+
+class WindowsApplication:
+    """What the IIS and service analyzers share: Windows images come from rendered artifacts and a
+    build context, never from the Linux build plan (containerize checks for ``windows_artifacts``)."""
+
+    def plan(self, analysis: Mapping[str, Any], host: Host) -> BuildPlan:
+        raise A2CError(WINDOWS_BUILD_MESSAGE, WINDOWS_BUILD_HINT)
+
+    def windows_artifacts(self, analysis: Mapping[str, Any]) -> dict[str, str]:
+        return render_windows_artifacts(analysis)
+
+    def windows_context(self, analysis: Mapping[str, Any], host: Host) -> WindowsContext:
+        return build_windows_context(analysis, host)

@@ -7,7 +7,7 @@ import posixpath
 import re
 from typing import Any, Iterable, Mapping
 
-from a2c import __version__
+from a2c.analyzers.common.processfacts import process_head, process_tail
 from a2c.analyzers.common.secrets import MASK, env_var_for, is_secret_name, mask_cmdline, mask_mapping
 from a2c.analyzers.java.jvm import JavaCommand, default_base_image, parse_java_cmdline, read_java_runtime, uses_heap_flags
 from a2c.errors import HostError
@@ -91,17 +91,8 @@ def java_analysis_info(entry: InventoryEntry, proc: ProcessInfo, host: Host, com
     properties["classpath"] = ":".join(command.classpath)
     properties["jdkVersion"] = runtime.version if runtime else ""
     return {
-        "_comment2": "*** NON-EDITABLE: Analysis Results ***",
-        "processId": proc.pid,
-        "appId": entry.app_id,
-        "userId": str(proc.uid),
-        "groupId": str(proc.gid),
-        "cmdline": mask_cmdline(list(proc.cmdline)),
-        "webApp": entry.web_apps[0] if entry.web_apps else "",
-        "applicationType": entry.application_type,
-        "osData": os_data,
-        "osName": os_data.get("ID", ""),
-        "ports": [{"localPort": s.port, "protocol": s.protocol} for s in proc.listening],
+        **process_head(entry, proc, host, mask_cmdline(list(proc.cmdline)),
+                       entry.web_apps[0] if entry.web_apps else "", os_data),
         "Properties": properties,
         "AdvancedAppInfo": {
             "Directories": {},
@@ -112,15 +103,7 @@ def java_analysis_info(entry: InventoryEntry, proc: ProcessInfo, host: Host, com
             "javaHome": runtime.home if runtime else "",
             "version": "",
         },
-        "env": mask_mapping(dict(proc.environ)),
-        "cwd": proc.cwd,
-        "exe": proc.exe,
-        "userNames": {str(proc.uid): proc.username} if proc.username else {},
-        "fileDescriptors": list(proc.open_files),
-        "dependencies": {},
-        "hostName": host.name,
-        "analyzer": entry.analyzer_id,
-        "a2cVersion": __version__,
+        **process_tail(entry, proc, host, mask_mapping(dict(proc.environ))),
         "jvmOptions": jvm_options(command),
         "secrets": secrets_found(proc),
         "outboundDependencies": connection_dependencies(proc),

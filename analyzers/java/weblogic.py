@@ -20,7 +20,6 @@ The helpers at the end (``server_process_plan`` and friends) are shared with web
 
 from __future__ import annotations
 
-import dataclasses
 import posixpath
 import re
 from typing import Any, Iterable, Mapping
@@ -32,11 +31,11 @@ from a2c.analyzers.common.safexml import UnsafeXML, local_name, parse_xml, seria
 from a2c.analyzers.common.secrets import env_var_for, is_secret_name
 from a2c.analyzers.java import common, configsecrets
 from a2c.analyzers.java.dependencies import jdbc_dependency, merge
-from a2c.analyzers.java.generic import process_mode_plan
+from a2c.analyzers.java.generic import DUMP_NAMES, server_process_plan, siblings_within, template_file
 from a2c.analyzers.java.jvm import JavaCommand, default_base_image, is_java, parse_java_cmdline
 from a2c.errors import HostError
 from a2c.hosts.base import Host, decode_text, is_within, join
-from a2c.model import AnalyzerResult, BuildPlan, CopyLayer, Detection, Finding, InventoryEntry, ProcessInfo
+from a2c.model import AnalyzerResult, BuildPlan, Detection, Finding, InventoryEntry, ProcessInfo
 
 MAIN_CLASS = "weblogic.Server"
 DEFAULT_LISTEN_PORT = 7001
@@ -579,83 +578,3 @@ def weblogic_findings(wls: Mapping[str, Any], config: Any, domain: str, host: Ho
     return findings
 
 
-# -- process-mode helpers shared with websphere.py ----------------------------------------
-
-def siblings_within(host: Host, path: str, root: str) -> list[str]:
-    """The other entries of ``path``'s parent folder when that folder lies inside ``root``
-    (other domains, profiles or servers installed beside the one that runs)."""
-    parent = posixpath.dirname(path)
-    if not is_within(parent, root) or parent == root:
-        return []
-    name = posixpath.basename(path)
-    return [join(parent, n) for n in host.glob_names(parent) if n != name]
-
-
-# JVM dumps a server leaves in its working directory (javacores, heap dumps: often gigabytes).
-DUMP_NAMES = ("javacore.*.txt", "heapdump.*.phd", "core.[0-9]*.dmp", "Snap.*.trc", "java_pid*.hprof",
-              "hs_err_pid*.log")
-
-
-def template_file(host: Host, path: str, generated: dict[str, bytes], render: dict[str, tuple[str, ...]],
-                  transform: Any) -> None:
-    """Put ``transform(host bytes, path)`` into ``generated`` and list its placeholders for the entry script."""
-    try:
-        data = transform(generated.get(path) or host.read_bytes(path, limit=common.MAX_CONFIG_FILE), path)
-    except (HostError, UnsafeXML):
-        return
-    generated[path] = data
-    names = tuple(dict.fromkeys(re.findall(rb"\$\{(A2C_SECRET_[A-Z0-9_]+)\}", data)))
-    if names:
-        render[path] = tuple(n.decode() for n in names)
-
-
-def bundled_java_home(info: Mapping[str, Any], copied: Iterable[str]) -> str:
-    """The host's JAVA_HOME when the copied paths include it (WebSphere's own IBM SDK), else ""."""
-    exe = info.get("exe") or ""
-    home = info.get("AdvancedAppInfo", {}).get("javaHome") or (posixpath.dirname(posixpath.dirname(exe)) if exe else "")
-    return home if home and any(is_within(home, p) for p in copied) else ""
-
-
-def server_process_plan(analysis: Mapping[str, Any], host: Host, generated: Mapping[str, bytes],
-                        render: Mapping[str, tuple[str, ...]]) -> BuildPlan:
-    """``process_mode_plan`` made fit for an application server.
-
-    - The server install (``processMode.serverPaths``, which rarely changes) becomes its own
-      layer below the domain/profile and the applications (which change often); a domain
-      inside the install goes in the second layer only.
-    - ``processMode.excludes``, ``excludeNames`` and ``writableDirs`` apply to every layer
-      (whether or not ``process_mode_plan`` applies them already).
-    - When the runtime that ran the server is among the copied files (WebSphere's own IBM
-      SDK), the entry script uses it rather than the base image's.
-    - Files a2c adapted (placeholders for secrets, listen addresses) replace the host's.
-    """
-    plan = process_mode_plan(analysis, host)
-    mode = analysis["analysisInfo"].get("processMode", {})
-    server_roots = set(mode.get("serverPaths", ()))
-    excludes = tuple(mode.get("excludes", ()))
-    names = tuple(mode.get("excludeNames", ()))
-    layers: list[CopyLayer] = []
-    for layer in plan.layers:
-        extra: dict[str, Any] = {"excludes": tuple(dict.fromkeys(layer.excludes + excludes))}
-        if names and hasattr(layer, "exclude_names"):
-            extra["exclude_names"] = tuple(dict.fromkeys(getattr(layer, "exclude_names") + names))
-        server = tuple(p for p in layer.paths if p in server_roots)
-        rest = tuple(p for p in layer.paths if p not in server_roots)
-        nested = tuple(p for p in rest if any(is_within(p, r) for r in server))
-        if server:
-            layers.append(dataclasses.replace(layer, name="server", paths=server,
-                                              **dict(extra, excludes=extra["excludes"] + nested)))
-        if rest:
-            layers.append(dataclasses.replace(layer, paths=rest, **extra))
-    env = dict(plan.env)
-    java_home = bundled_java_home(analysis["analysisInfo"], [p for layer in layers for p in layer.paths])
-    if java_home:
-        env["JAVA_HOME"] = java_home
-    return plan.replace(
-        layers=tuple(layers),
-        env=env,
-        writable_dirs=tuple(dict.fromkeys(tuple(plan.writable_dirs) + tuple(mode.get("writableDirs", ())))),
-        generated={**plan.generated, **generated},
-        # A file a2c adapted here is rendered at start only if its own placeholders ask for it.
-        render_at_start={**{p: v for p, v in plan.render_at_start.items() if p not in generated}, **render},
-    )

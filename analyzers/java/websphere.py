@@ -32,7 +32,7 @@ from a2c.analyzers.common.secrets import env_var_for, is_secret_name
 from a2c.analyzers.java import common
 from a2c.analyzers.java.dependencies import dependency, jdbc_dependency, merge
 from a2c.analyzers.java.jvm import JavaCommand, is_java, parse_java_cmdline
-from a2c.analyzers.java.weblogic import DUMP_NAMES, server_process_plan, siblings_within, template_file
+from a2c.analyzers.java.generic import DUMP_NAMES, server_process_plan, siblings_within, template_file
 from a2c.errors import HostError
 from a2c.hosts.base import Host, is_within, join
 from a2c.model import AnalyzerResult, BuildPlan, Detection, Finding, InventoryEntry, ProcessInfo

@@ -6,7 +6,9 @@ import json
 
 import pytest
 
-from tests.integration.test_local_host import _free_port, _start, plain_java_classes  # noqa: F401 - fixture
+from tests.integration.test_local_host import _start, plain_java_classes  # noqa: F401 - fixture
+
+from tests.conftest import free_port
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -16,7 +18,7 @@ SECRET = "hunter2-a2c-canary"
 
 @pytest.fixture
 def plain_java_app(plain_java_classes, tmp_path, run_a2c):  # noqa: F811
-    port = _free_port()
+    port = free_port()
     # Secrets on the command line and in the environment, as legacy services often have them.
     proc = _start(plain_java_classes, port, tmp_path, java_options=(f"-Ddb.password={SECRET}",),
                   env={"PAYMENT_API_TOKEN": SECRET, "SPRING_PROFILES_ACTIVE": "prod"})
@@ -73,7 +75,7 @@ def test_hand_edited_dockerfile_is_kept_by_build_only(plain_java_app, run_a2c, w
 
 
 def test_application_that_stopped_before_analyze(plain_java_classes, tmp_path, run_a2c):  # noqa: F811
-    port = _free_port()
+    port = free_port()
     proc = _start(plain_java_classes, port, tmp_path)
     try:
         inventory = run_a2c("--json", "inventory").json()

@@ -15,17 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import load_samples_module
+from tests.conftest import load_samples_module, free_port
 
 pytestmark = [pytest.mark.docker, pytest.mark.services, pytest.mark.slow]
 
 CANARIES = ["cmdline-canary-1", "env-canary-2", "props-canary-3", "yaml-canary-4", "context-canary-5"]
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _wait(port: int) -> None:
@@ -43,7 +38,7 @@ def boot_with_secrets(samples, tmp_path):
     cwd = tmp_path / "shop"
     (cwd / "config").mkdir(parents=True)
     shutil.copy(samples["springboot"]["jar"], cwd / "shop.jar")
-    port = _free_port()
+    port = free_port()
     (cwd / "application.properties").write_text(
         f"server.port={port}\nspring.datasource.url=jdbc:postgresql://orders-db.internal:5432/orders\n"
         f"spring.datasource.username=shop\nspring.datasource.password={CANARIES[2]}\n")

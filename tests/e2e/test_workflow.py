@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import json
 import subprocess
-import urllib.request
 
 import pytest
+
+from tests.conftest import http_get
 
 pytestmark = [pytest.mark.docker, pytest.mark.services, pytest.mark.slow]
 
@@ -25,10 +26,6 @@ def _find(inventory: dict, app_type: str, pid: int) -> str:
             return app_id
     raise AssertionError(f"no {app_type} with pid {pid} in {json.dumps(inventory, indent=1)[:3000]}")
 
-
-def _get(url: str) -> tuple[int, str]:
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return response.status, response.read().decode()
 
 
 def _containerize_and_check(run_a2c, workspace, app_id: str, jre_image: str, docker_client, expect_text: str) -> dict:
@@ -56,7 +53,7 @@ def _containerize_and_check(run_a2c, workspace, app_id: str, jre_image: str, doc
         deadline = time.monotonic() + 90
         while probe(url) != 200 and time.monotonic() < deadline:
             time.sleep(1)
-        status, body = _get(url)
+        status, body = http_get(url)
         assert status == 200 and expect_text in body
     finally:
         container.remove(force=True)
@@ -101,7 +98,7 @@ def test_tomcat_end_to_end(samples, run_a2c, workspace, jre_image, docker_client
 
     _containerize_and_check(run_a2c, workspace, app_id, jre_image, docker_client, "Hello from hello-war")
     # The original is untouched and still answers on its own port.
-    assert _get(tomcat["url"])[0] == 200
+    assert http_get(tomcat["url"])[0] == 200
     dockerfile = (workspace / app_id / "Artifacts" / "Dockerfile").read_text()
     assert "COPY layers/server/ /" in dockerfile and "COPY layers/application/ /" in dockerfile
     assert dockerfile.index("layers/server") < dockerfile.index("layers/application")

@@ -26,7 +26,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -38,7 +37,7 @@ from typing import IO, Any, Callable
 
 import pytest
 
-from tests.conftest import missing
+from tests.conftest import missing, free_port
 
 HOST = "127.0.0.1"
 READY_TIMEOUT = 30.0
@@ -51,11 +50,6 @@ TEST_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "te
 class ServiceError(RuntimeError):
     """A stand-in service did not start or answer."""
 
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

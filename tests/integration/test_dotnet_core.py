@@ -13,10 +13,8 @@ import importlib.util
 import json
 import os
 import shutil
-import socket
 import subprocess
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -29,7 +27,7 @@ from a2c.discovery import discover
 from a2c.hosts.local import LocalHost
 from a2c.workspace import validate
 
-from tests.conftest import FIXTURES, missing
+from tests.conftest import FIXTURES, missing, free_port, http_get
 
 pytestmark = [pytest.mark.services]
 
@@ -37,18 +35,8 @@ DOTNET_IMAGE = os.environ.get("A2C_TEST_DOTNET_IMAGE", "a2c-test/dotnet-runtime:
 PASSWORD = "Hello-Db-Pa55word!"  # ConnectionStrings:Default in the sample's appsettings.json
 SECRET_VAR = "A2C_SECRET_CONNECTIONSTRINGS_DEFAULT_PASSWORD"
 START_TIMEOUT = 30
-_http = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _get(url: str) -> tuple[int, str]:
-    with _http.open(url, timeout=5) as response:
-        return response.status, response.read().decode()
 
 
 def _runtime_dir() -> Path:
@@ -72,7 +60,7 @@ def dotnet_hello(tmp_path_factory):
     app = root / "publish"
     subprocess.run(["bash", str(FIXTURES / "samples" / "dotnet-hello" / "build.sh"), str(app)], check=True,
                    env={**os.environ, "DOTNET_ROOT": str(runtime)}, capture_output=True, timeout=120)
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ASPNETCORE_", "DOTNET_"))}
     env.update(ASPNETCORE_URLS=f"http://127.0.0.1:{port}", DOTNET_SYSTEM_GLOBALIZATION_INVARIANT="1")
     log_path = root / "hello.out"
@@ -106,7 +94,7 @@ def dotnet_image(docker_client):
 
 
 def test_the_sample_is_a_real_dotnet_app(dotnet_hello):
-    status, body = _get(dotnet_hello["url"])
+    status, body = http_get(dotnet_hello["url"])
     assert status == 200 and body == "Hello from dotnet-hello\n"
     log = dotnet_hello["log"].read_text()
     assert f"HelloApp started: listening on http://127.0.0.1:{dotnet_hello['port']}" in log
@@ -206,7 +194,7 @@ def test_cli_end_to_end(dotnet_hello, dotnet_image, run_a2c, workspace, docker_c
             deadline = time.monotonic() + 60
             while probe(url) != 200 and time.monotonic() < deadline:
                 time.sleep(0.5)
-            status, body = _get(url)
+            status, body = http_get(url)
             assert status == 200 and body == "Hello from dotnet-hello\n", container.logs(tail=50).decode(errors="replace")
             settings = container.exec_run(["cat", f"{dotnet_hello['dir']}/appsettings.json"]).output.decode()
             assert f"Password={PASSWORD};" in settings and "${" not in settings
@@ -231,4 +219,4 @@ def test_cli_end_to_end(dotnet_hello, dotnet_image, run_a2c, workspace, docker_c
         if image:
             docker_client.images.remove(image, force=True)
     # the original still answers on its own port
-    assert _get(dotnet_hello["url"])[0] == 200
+    assert http_get(dotnet_hello["url"])[0] == 200

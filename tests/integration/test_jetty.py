@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -24,25 +22,15 @@ from a2c.discovery import discover
 from a2c.hosts.local import LocalHost
 from a2c.workspace import validate
 
-from tests.conftest import FIXTURES, missing
+from tests.conftest import FIXTURES, missing, free_port, http_get
 
 pytestmark = [pytest.mark.services]
 
 JETTY_HOME = Path("/usr/share/jetty9")
 START_TIMEOUT = 60
 # Ask loopback directly even if the environment names a proxy.
-_http = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _get(url: str) -> tuple[int, str]:
-    with _http.open(url, timeout=5) as response:
-        return response.status, response.read().decode()
 
 
 def _make_base(root: Path, war: Path) -> Path:
@@ -69,7 +57,7 @@ def jetty(tmp_path_factory):
     subprocess.run(["bash", str(FIXTURES / "samples" / "jetty" / "build.sh"), str(root / "build")], check=True,
                    stdout=subprocess.DEVNULL, timeout=120)
     base = _make_base(root, root / "build" / "hello-jetty.war")
-    port = _free_port()
+    port = free_port()
     # Like Debian's jetty.sh: home and base as system properties, Jetty's settings as arguments.
     cmd = ["java", f"-Djetty.home={JETTY_HOME}", f"-Djetty.base={base}", "-jar", str(JETTY_HOME / "start.jar"),
            "jetty.http.host=127.0.0.1", f"jetty.http.port={port}"]
@@ -163,7 +151,7 @@ def _containerize_and_check(run_a2c, workspace, app_id: str, jre_image: str, doc
         deadline = time.monotonic() + 90
         while probe(url) != 200 and time.monotonic() < deadline:
             time.sleep(1)
-        status, body = _get(url)
+        status, body = http_get(url)
         assert status == 200 and "Hello from hello-jetty" in body, container.logs(tail=50).decode(errors="replace")
     finally:
         container.remove(force=True)
@@ -203,7 +191,7 @@ def test_cli_end_to_end(jetty, run_a2c, workspace, jre_image, docker_client):
         entrypoint = (workspace / app_id / "Artifacts" / "a2c" / "entrypoint.sh").read_text()
         assert "jetty.http.host" not in entrypoint
         # The original still answers on its own port.
-        assert _get(jetty["url"])[0] == 200
+        assert http_get(jetty["url"])[0] == 200
         _generate_and_lint(run_a2c, workspace, app_id)
     finally:
         image = analysis["containerParameters"]["imageRepository"] + ":" + analysis["containerParameters"]["imageTag"]

@@ -16,13 +16,8 @@ from a2c.discovery import discover
 from a2c.errors import HostError
 from a2c.hosts.local import LocalHost
 
-from tests.conftest import FIXTURES, missing
+from tests.conftest import FIXTURES, missing, free_port
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +69,7 @@ def test_gone_process_is_a_host_error():
 
 
 def test_generic_java_id_survives_restart(plain_java_classes, tmp_path):
-    port = _free_port()
+    port = free_port()
     first = _start(plain_java_classes, port, tmp_path)
     try:
         before = {e.app_id: e for e in discover(LocalHost(), load_registry()).entries.values() if e.process_id == first.pid}

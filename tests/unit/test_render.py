@@ -10,6 +10,7 @@ import subprocess
 import pytest
 import yaml
 
+from tests.conftest import missing
 from a2c.generate.render import docker_json, shell_word, to_json
 
 SH = shutil.which("sh")
@@ -61,21 +62,26 @@ CASES = [
 ]
 
 
+def _need_sh() -> None:
+    if SH is None:
+        missing("a POSIX shell (sh)", "install dash or bash")
+
+
 def _run_sh(words: list[str]) -> list[str]:
     script = 'printf "%s\\0" ' + " ".join(words)
     proc = subprocess.run([SH, "-c", script], env=ENV, capture_output=True, check=True, timeout=10)
     return proc.stdout.decode("utf-8").split("\0")[:-1]
 
 
-@pytest.mark.skipif(SH is None, reason="no /bin/sh")
 def test_shell_word_round_trips_through_sh():
+    _need_sh()
     rendered = [shell_word(arg) for arg, _ in CASES]
     assert _run_sh(rendered) == [expected for _, expected in CASES]
 
 
-@pytest.mark.skipif(SH is None, reason="no /bin/sh")
 @pytest.mark.parametrize(("arg", "expected"), CASES)
 def test_shell_word_is_one_word(arg, expected):
+    _need_sh()
     assert _run_sh([shell_word(arg)]) == [expected]
 
 

@@ -11,7 +11,6 @@ import importlib.util
 import io
 import json
 import os
-import shutil
 import struct
 import zipfile
 from pathlib import Path
