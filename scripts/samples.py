@@ -217,7 +217,9 @@ def _kill_group(pid):
         deadline = time.monotonic() + grace
         while time.monotonic() < deadline:
             if not _alive(pid):
-                _children.pop(pid, None)
+                child = _children.pop(pid, None)
+                if child is not None:
+                    child.wait(timeout=5)  # reap it: a zombie seen before poll() would be reported as leaked
                 return
             time.sleep(0.1)
     raise RuntimeError(f"process {pid} did not exit")
