@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ from typing import Any
 from a2c.analyzers.registry import Registry
 from a2c.discovery import classify_process
 from a2c.ids import application_id
-from a2c.errors import A2CError, AppNotFound, HostError
+from a2c.errors import A2CError, AppNotFound, HostError, crash_summary
 from a2c.hosts.base import Host
 from a2c.model import AnalyzerResult, Finding, InventoryEntry, ProcessInfo
 from a2c.workspace import ANALYSIS, Workspace
@@ -78,11 +77,13 @@ def analyze_application(workspace: Workspace, app_id: str, host: Host, registry:
         log.exception("analyzer %s crashed on %s", analyzer.id, app_id)
         fallback = registry.for_type("java-generic") if analyzer.runtime == "java" else None
         if fallback is None or fallback is analyzer:
-            raise A2CError(f"analyzer {analyzer.id} failed on {app_id}: {exc}",
+            raise A2CError(f"analyzer {analyzer.id} failed on {app_id}: {crash_summary(exc)}",
                            "Run again with --debug and report the traceback.") from exc
         result = fallback.analyze(dataclasses.replace(entry, analyzer_id=fallback.id), proc, host)
         result = dataclasses.replace(result, findings=result.findings + (
-            Finding("A2C-E001", "error", f"analyzer {analyzer.id} failed ({exc}); analyzed in process mode instead"),))
+            Finding("A2C-E001", "error",
+                    f"analyzer {analyzer.id} failed ({crash_summary(exc)}); analyzed in process mode instead"),))
+        analyzer = fallback  # the analyzer that produced the result also plans its image (and its SBOM)
     document = build_document(result)
     # Windows applications: their content is copied at containerize; no jars to list here.
     sbom_findings = [] if hasattr(analyzer, "windows_artifacts") else write_sbom(workspace, app_id, document, analyzer, host)
@@ -92,8 +93,7 @@ def analyze_application(workspace: Workspace, app_id: str, host: Host, registry:
         workspace.write_files(workspace.app_dir(app_id), {"report.txt": report})
         document["analysisInfo"]["reportPath"] = str(workspace.app_dir(app_id) / "report.txt")
     path = workspace.app_dir(app_id) / ANALYSIS
-    if path.exists():
-        shutil.copy2(path, path.with_name(ANALYSIS + ".previous"))
+    workspace.keep_previous(path)
     workspace.write_analysis(app_id, document)
     return AnalyzeResult(app_id, path, document, result.findings + tuple(sbom_findings))
 
@@ -123,7 +123,7 @@ def write_sbom(workspace: Workspace, app_id: str, document: dict[str, Any], anal
         scan = sbom.scan_jars(host, roots, max_depth=10)
     except Exception as exc:  # the analysis stands without an SBOM
         log.exception("SBOM for %s failed", app_id)
-        return [Finding("SBOM-E001", "error", f"could not list the application's jars: {exc}")]
+        return [Finding("SBOM-E001", "error", f"could not list the application's jars: {crash_summary(exc)}")]
     version = info.get("AdvancedAppInfo", {}).get("version", "")
     text = sbom.render_cyclonedx_json(app_id, version, scan.components)
     target = workspace.artifacts_dir(app_id) / SBOM_FILE
@@ -134,12 +134,16 @@ def write_sbom(workspace: Workspace, app_id: str, document: dict[str, Any], anal
 
 
 def build_document(result: AnalyzerResult) -> dict[str, Any]:
+    from a2c.analyzers.common.secrets import assign_env_vars
     from a2c.analyzers.java.common import created_time
 
+    info = dict(result.analysis_info)
+    if info.get("secrets"):  # every analyzer, a third party's too: one run-time variable per distinct secret
+        info["secrets"] = assign_env_vars(info["secrets"])
     return {
         "a2CTemplateVersion": TEMPLATE_VERSION,
         "createdTime": created_time(),
         "containerParameters": dict(result.container_parameters),
-        "analysisInfo": dict(result.analysis_info),
+        "analysisInfo": info,
         "findings": [f.to_json() for f in result.findings],
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -13,12 +14,13 @@ from a2c.analyzers.registry import Registry
 from a2c.build.context import ContextWriter
 from a2c.build.validate import ValidationResult, validate_image
 from a2c.deployment import build_deployment
-from a2c.errors import A2CError, AppNotFound, BuildFailed
+from a2c.errors import A2CError, AppNotFound, BuildFailed, InvalidFile
 from a2c.generate.container import render_container_artifacts
+from a2c.generate.safe import http_path
 from a2c.hosts.base import Host
 from a2c.model import BuildPlan
 from a2c.progress import Reporter
-from a2c.workspace import DEPLOYMENT, Workspace, atomic_write_json
+from a2c.workspace import ANALYSIS, DEPLOYMENT, Workspace, atomic_write_json, encode_text
 
 log = logging.getLogger(__name__)
 
@@ -55,17 +57,74 @@ class ContainerizeResult:
         return data
 
 
-def find_analyzer(analysis: dict[str, Any], registry: Registry) -> Any:
+# The analyzer that takes over when a runtime's framework analyzer crashes (see a2c.analysis):
+# its analyses keep the framework's application type.
+PROCESS_MODE = {"java": "java-generic"}
+
+
+def find_analyzer(analysis: dict[str, Any], registry: Registry, source: str = "analysis.json") -> Any:
+    """The analyzer that plans the image: the one analysis.json names, else the one of its type.
+
+    A named analyzer must exist and plan this type of application, or its plan would read
+    fields this analysis does not have.
+    """
     info = analysis["analysisInfo"]
-    analyzer = registry.get(info.get("analyzer", "")) or registry.for_type(info["applicationType"])
+    app_type = info["applicationType"]
+    named = info.get("analyzer", "")
+    by_type = registry.for_type(app_type)
+    if not named:
+        analyzer = by_type
+    else:
+        analyzer = registry.get(named)
+        if analyzer is None:
+            known = ", ".join(a.id for a in registry.ordered())
+            raise InvalidFile(f"{source}: $.analysisInfo.analyzer: no analyzer {named!r} is installed (installed: {known})",
+                              f"Set $.analysisInfo.analyzer to {by_type.id!r} (the analyzer of {app_type}) or remove it, "
+                              "or install the plugin that analyzed this application." if by_type else
+                              "Install the analyzer plugin that analyzed this application.")
+        if not _plans(analyzer, app_type):
+            raise InvalidFile(f"{source}: $.analysisInfo.analyzer: analyzer {named!r} plans {analyzer.application_type} "
+                              f"applications, but $.analysisInfo.applicationType is {app_type}",
+                              f"Set $.analysisInfo.analyzer back to {by_type.id!r}, or run `a2c analyze` again."
+                              if by_type else "Run `a2c analyze` again to rewrite analysis.json.")
     if analyzer is None:
-        raise AppNotFound(f"no analyzer can build application type {info['applicationType']}",
+        raise AppNotFound(f"no analyzer can build application type {app_type}",
                           "Install the analyzer plugin that analyzed this application.")
     return analyzer
 
 
-def make_plan(analysis: dict[str, Any], host: Host, registry: Registry) -> BuildPlan:
-    return find_analyzer(analysis, registry).plan(analysis, host)
+def _plans(analyzer: Any, app_type: str) -> bool:
+    """Whether an analyzer can plan an analysis of this type: its own, or any of its runtime when
+    it is the runtime's process-mode analyzer."""
+    if analyzer.application_type == app_type:
+        return True
+    fallback = PROCESS_MODE.get(analyzer.runtime)
+    return analyzer.id == fallback and app_type.startswith(f"{analyzer.runtime}-")
+
+
+def make_plan(analysis: dict[str, Any], host: Host, registry: Registry, source: str = "analysis.json") -> BuildPlan:
+    """The analyzer's build plan. A lookup that fails in the analysis itself (a field removed by an
+    edit that the schema cannot require) is reported as that file's error, not as a crash."""
+    analyzer = find_analyzer(analysis, registry, source)
+    try:
+        return analyzer.plan(analysis, host)
+    except (KeyError, IndexError) as exc:
+        log.debug("plan of %s failed", analyzer.id, exc_info=True)
+        missing = f"the field {exc}" if isinstance(exc, KeyError) else "an item of a list"
+        raise InvalidFile(f"{source}: analyzer {analyzer.id} cannot plan the image: the analysis lacks {missing}",
+                          f"Restore the field in {source} (or run `a2c analyze` again to rewrite it); "
+                          "run with --debug for the traceback.") from exc
+
+
+def without_workspace(plan: BuildPlan, workspace: Workspace, host: Host) -> BuildPlan:
+    """The plan with the a2c workspace left out of every layer: an application whose folder holds
+    the workspace (a2c run from the app's own folder) must not get analyses, artifacts and
+    extraction archives copied into its image."""
+    if not host.is_local:
+        return plan
+    root = str(workspace.root)
+    layers = tuple(dataclasses.replace(layer, excludes=layer.excludes + (root,)) for layer in plan.layers)
+    return plan.replace(layers=layers)
 
 
 def write_deployment_once(workspace: Workspace, app_id: str, analysis: dict[str, Any], reporter: Reporter,
@@ -133,7 +192,7 @@ def write_artifacts(directory: Path, rendered: dict[str, str], workspace: Worksp
                 continue
         to_write[name] = text
     workspace.write_files(directory, to_write, executable=tuple(n for n in to_write if n.endswith(".sh")))
-    record.update({n: _digest(t) for n, t in to_write.items()})
+    record.update({n: _digest(encode_text(n, t)) for n, t in to_write.items()})  # the bytes written
     atomic_write_json(record_path, record)
     return sorted(rendered), kept
 
@@ -148,11 +207,12 @@ def containerize(workspace: Workspace, request: ContainerizeRequest, host: Host,
     image = f"{params['imageRepository']}:{params['imageTag']}"
     result = ContainerizeResult(app_id=app_id, image=image)
 
-    analyzer = find_analyzer(analysis, registry)
+    source = str(workspace.app_dir(app_id) / ANALYSIS)
+    analyzer = find_analyzer(analysis, registry, source)
     if hasattr(analyzer, "windows_artifacts"):
         return containerize_windows(workspace, request, analyzer, analysis, host, reporter, result)
     engine = None if request.artifacts_only else DockerEngine.connect()
-    plan = analyzer.plan(analysis, host)
+    plan = without_workspace(make_plan(analysis, host, registry, source), workspace, host)
     if engine is not None:
         plan = plan.replace(base_image=engine.pinned_reference(plan.base_image))
     present = tuple(l.name for l in plan.layers if any(host.lstat(p) is not None for p in l.paths))
@@ -162,7 +222,8 @@ def containerize(workspace: Workspace, request: ContainerizeRequest, host: Host,
                 result.notes.append(f"{path} (layer {layer.name}) does not exist on {host.name}; skipped")
     rendered = render_container_artifacts(plan, host_name=analysis["analysisInfo"].get("hostName", host.name),
                                           health_path=params.get("healthCheckPath", "/"),
-                                          secrets=analysis["analysisInfo"].get("secrets", []), nonempty_layers=present)
+                                          secrets=analysis["analysisInfo"].get("secrets", []), nonempty_layers=present,
+                                          source=source)
     artifacts_dir = workspace.artifacts_dir(app_id)
     result.artifacts, result.kept_edited = write_artifacts(artifacts_dir, rendered, workspace, reuse=request.build_only)
     for name in result.kept_edited:
@@ -189,6 +250,8 @@ def containerize(workspace: Workspace, request: ContainerizeRequest, host: Host,
         result.notes.append(f"link kept as a link (its target is not copied): {link}")
     for path in writer.stats.unreadable:
         result.notes.append(f"could not read {path}; not in the image")
+    for entry in writer.stats.refused:
+        result.notes.append(f"credential store left out of the image: {entry}")
     reporter.step(f"Built {image} ({built.size // (1024 * 1024)} MiB, {writer.stats.files} files from the host)")
     if request.build_only:
         return result
@@ -197,7 +260,9 @@ def containerize(workspace: Workspace, request: ContainerizeRequest, host: Host,
 
     if request.validate:
         result.validation = validate_image(engine, image, app_id, int(params.get("applicationPort") or 0),
-                                           params.get("healthCheckPath", "/"), request.validate_timeout, reporter)
+                                           http_path(params.get("healthCheckPath") or "/",
+                                                     "$.containerParameters.healthCheckPath", source),
+                                           request.validate_timeout, reporter)
         reporter.step(f"Pre-validation succeeded: HTTP {result.validation.status} from {result.validation.url} "
                       f"after {result.validation.seconds:.1f}s")
     return result

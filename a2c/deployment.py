@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from a2c.generate.safe import env_var_name
+
 TEMPLATE_VERSION = "1.0"
 
 
@@ -21,9 +23,12 @@ def fargate_cpu_for(memory: int) -> int:
     return 256 if memory < 1024 else 4096
 
 
-def build_deployment(analysis: Mapping[str, Any]) -> dict[str, Any]:
+def build_deployment(analysis: Mapping[str, Any], source: str = "analysis.json") -> dict[str, Any]:
     info, params = analysis["analysisInfo"], analysis["containerParameters"]
     app_id = info["appId"]
+    for index, secret in enumerate(info.get("secrets", [])):
+        # Each becomes a task's environment variable and an SSM parameter name.
+        env_var_name(secret["envVar"], f"$.analysisInfo.secrets[{index}].envVar", source)
     port = int(params.get("applicationPort") or 8080)
     secrets = list({
         s["envVar"]: {"name": s["envVar"], "valueFrom": f"/a2c/{app_id}/{s['envVar']}", "foundIn": s["foundIn"]}

@@ -7,10 +7,11 @@ import shlex
 from dataclasses import dataclass, field
 
 from a2c.analyzers.registry import Registry
+from a2c.errors import crash_summary
 from a2c.hosts.base import Host
 from a2c.ids import application_id
 from a2c.model import InventoryEntry, ProcessInfo
-from a2c.analyzers.common.secrets import mask_cmdline
+from a2c.analyzers.common.secrets import mask_cmdline, mask_value
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ def discover(host: Host, registry: Registry, runtime: str | None = None) -> Inve
             found = enumerate_apps(host)
         except Exception as exc:  # one broken analyzer must not hide the others' findings
             log.exception("analyzer %s failed to enumerate applications", analyzer.id)
-            notes.append(f"analyzer {analyzer.id} failed to list applications: {exc}")
+            notes.append(f"analyzer {analyzer.id} failed to list applications: {crash_summary(exc)}")
             continue
         for detection, fields in found:
             entry = InventoryEntry(
@@ -71,7 +72,7 @@ def discover(host: Host, registry: Registry, runtime: str | None = None) -> Inve
                 application_type=detection.application_type,
                 analyzer_id=detection.analyzer_id,
                 process_id=int(fields.get("processId", 0) or 0),
-                cmdline=str(fields.get("cmdline", "")),
+                cmdline=mask_value(str(fields.get("cmdline", ""))),  # a service's command line, as one string
                 identity=detection.identity,
                 base_dir=detection.base_dir,
                 web_apps=detection.web_apps,
@@ -90,7 +91,7 @@ def classify_process(proc: ProcessInfo, host: Host, analyzers: list, notes: list
             detection = analyzer.detect(proc, host)
         except Exception as exc:  # one broken analyzer must not hide the others' findings
             log.exception("analyzer %s failed on process %s", analyzer.id, proc.pid)
-            notes.append(f"analyzer {analyzer.id} failed on process {proc.pid}: {exc}")
+            notes.append(f"analyzer {analyzer.id} failed on process {proc.pid}: {crash_summary(exc)}")
             continue
         if detection is None:
             continue

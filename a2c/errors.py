@@ -7,6 +7,8 @@ status, so that only the CLI's ``main()`` decides how to print and exit.
 from __future__ import annotations
 
 import enum
+import traceback
+from pathlib import Path
 
 
 class ExitStatus(enum.IntEnum):
@@ -85,3 +87,16 @@ class NotSupported(A2CError):
     """A step a2c does not do (yet) for this kind of application."""
 
     exit_status = ExitStatus.NOT_SUPPORTED
+
+
+def crash_summary(exc: BaseException) -> str:
+    """An unexpected exception by type and place, never by message: messages of exceptions raised
+    over host input can quote configuration values (a password in "invalid literal for int()"),
+    and this text lands in analysis.json and the log. --debug prints the full traceback."""
+    if isinstance(exc, A2CError):  # our own message: written for the user, values already cut
+        return exc.message
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return type(exc).__name__
+    last = frames[-1]
+    return f"{type(exc).__name__} in {Path(last.filename).name}:{last.lineno} ({last.name})"

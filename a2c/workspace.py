@@ -7,14 +7,16 @@ command interrupted half way leaves the previous file, never half a file.
 
 from __future__ import annotations
 
+import codecs
+import contextlib
+import errno
 import functools
 import json
 import os
-import shutil
 import tempfile
 from importlib import resources
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, BinaryIO, Iterator, Mapping
 
 from a2c.errors import AppNotFound, InvalidFile, WorkspaceError
 from a2c.model import InventoryEntry
@@ -30,11 +32,40 @@ def _schema(name: str) -> dict[str, Any]:
     return json.loads(text)
 
 
+# Workspace documents are a few levels deep; deeper ones are refused before anything recurses over them.
+MAX_JSON_DEPTH = 32
+# What an error message may echo of a field or value (a 50 MB field must not become a 50 MB message).
+MAX_ECHO_CHARS = 300
+
+
+def shorten(text: str, limit: int = MAX_ECHO_CHARS) -> str:
+    """``text`` cut in the middle to about ``limit`` characters, keeping its start and end."""
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    return f"{text[:half]}…[{len(text) - 2 * half} characters cut]…{text[-half:]}"
+
+
 def json_path(parts: Any) -> str:
     path = "$"
     for part in parts:
-        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+        path += f"[{part}]" if isinstance(part, int) else f".{shorten(str(part), 80)}"
     return path
+
+
+def json_depth(document: Any) -> int:
+    """How deeply lists and objects nest (0 for a scalar), without recursion."""
+    deepest = 0
+    pending = [(document, 1)]
+    while pending:
+        node, depth = pending.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        if depth <= MAX_JSON_DEPTH:  # past the limit the answer is already known
+            pending.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def validate(document: Any, schema_name: str, source: str) -> None:
@@ -42,18 +73,91 @@ def validate(document: Any, schema_name: str, source: str) -> None:
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import best_match
 
+    if json_depth(document) > MAX_JSON_DEPTH:
+        raise _too_deep(source)
     validator = Draft202012Validator(_schema(schema_name))
     error = best_match(validator.iter_errors(document))
     if error is None:
         return
     where = json_path(error.absolute_path)
-    message = error.message
+    message = shorten(error.message)
     if error.validator == "additionalProperties":
         message = f"unknown field: {message}"
     raise InvalidFile(f"{source}: {where}: {message}", f"Edit {source} and fix {where}, then run the command again.")
 
 
+def _too_deep(source: str) -> InvalidFile:
+    return InvalidFile(f"{source}: lists or objects nested more than {MAX_JSON_DEPTH} levels deep",
+                       f"Fix the nesting in {source}, or delete it and run the step that writes it again.")
+
+
+# -- writing ------------------------------------------------------------------------------------
+_NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+_NOT_WRITABLE = (errno.EROFS, errno.EACCES, errno.EPERM)
+WORKSPACE_ERRNOS = _NO_SPACE + _NOT_WRITABLE
+
+
+def write_error(exc: OSError, path: str | os.PathLike[str]) -> WorkspaceError:
+    """The WorkspaceError (exit 3, with what to do) for a failed write to ``path``."""
+    where = Path(path).parent
+    reason = exc.strerror or str(exc)
+    if exc.errno in _NO_SPACE:
+        hint = f"Free space on the file system holding {where} (or raise the quota), or pass --workspace DIR elsewhere."
+    elif exc.errno in _NOT_WRITABLE:
+        hint = f"Make {where} writable for this user, or pass --workspace with a writable folder."
+    else:
+        hint = "Check the workspace folder, or pass --workspace with another one."
+    return WorkspaceError(f"cannot write {path}: {reason}", hint)
+
+
+@contextlib.contextmanager
+def _writing(path: str | os.PathLike[str]) -> Iterator[None]:
+    """Every failure to write a workspace file becomes a WorkspaceError, in this one place."""
+    try:
+        yield
+    except OSError as exc:
+        raise write_error(exc, path) from exc
+
+
+def _host_bytes(error: UnicodeError) -> tuple[bytes, int]:
+    """Encoding error handler: a lone surrogate U+DC80..U+DCFF goes back to the byte it stands for
+    (Python's surrogateescape); any other lone surrogate, which no byte sequence stands for, becomes U+FFFD."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    chunk = error.object[error.start:error.end]
+    out = b"".join(bytes([ord(c) - 0xDC00]) if 0xDC80 <= ord(c) <= 0xDCFF else "\ufffd".encode() for c in chunk)
+    return out, error.end
+
+
+codecs.register_error("a2c-host-bytes", _host_bytes)
+
+
+def encode_json(document: Any) -> bytes:
+    """UTF-8 JSON that never fails on a lone surrogate (psutil gives 'caf\\udce9' for a non-UTF-8
+    environment; a properties file may hold \\uD800): the surrogate becomes the JSON escape
+    ``\\udce9``, which reads back as the same string. Everything else stays plain UTF-8."""
+    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8", "backslashreplace")
+
+
+def encode_text(relative: str, text: str) -> bytes:
+    """A generated text artifact as bytes.
+
+    JSON artifacts get JSON escapes (see encode_json). Scripts, Dockerfiles and config files get
+    back the host's original bytes: a value psutil decoded with surrogateescape (a non-UTF-8
+    argument, path or environment value) is what the process really had, so the shell script
+    or configuration must say exactly those bytes, not a readable imitation of them.
+    """
+    if relative.endswith(".json"):
+        return text.encode("utf-8", "backslashreplace")
+    return text.encode("utf-8", "a2c-host-bytes")
+
+
 def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644) -> None:
+    with _writing(path):
+        _atomic_write(path, data, mode)
+
+
+def _atomic_write(path: Path, data: bytes, mode: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -72,7 +176,7 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644) -> None:
 
 
 def atomic_write_json(path: Path, document: Any) -> None:
-    atomic_write_bytes(path, (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    atomic_write_bytes(path, encode_json(document))
 
 
 def read_json(path: Path, schema_name: str) -> Any:
@@ -88,8 +192,10 @@ def read_json(path: Path, schema_name: str) -> Any:
     try:
         document = json.loads(text)
     except ValueError as exc:
-        raise InvalidFile(f"{path}: not valid JSON (line {getattr(exc, 'lineno', '?')}: {exc})",
+        raise InvalidFile(f"{path}: not valid JSON (line {getattr(exc, 'lineno', '?')}: {shorten(str(exc))})",
                           f"Fix the JSON syntax in {path}, or delete it and run the step that writes it again.") from exc
+    except RecursionError:  # thousands of nested brackets: the parser's own stack runs out
+        raise _too_deep(str(path)) from None
     validate(document, schema_name, str(path))
     return document
 
@@ -105,9 +211,21 @@ class Workspace:
             self.root.mkdir(parents=True, exist_ok=True)
             (self.root / "log").mkdir(exist_ok=True)
         except OSError as exc:
+            hint = write_error(exc, self.root / "log").hint
             raise WorkspaceError(f"cannot create the workspace {self.root}: {exc.strerror}",
-                                 "Choose another folder with --workspace or `a2c init`.") from exc
+                                 f"{hint} (`a2c init` sets the default.)") from exc
         return self
+
+    def contains(self, path: str | os.PathLike[str]) -> bool:
+        """Whether ``path`` is the workspace folder or inside it."""
+        candidate = os.path.abspath(os.fspath(path))
+        return candidate == str(self.root) or candidate.startswith(str(self.root) + os.sep)
+
+    def keep_previous(self, path: Path) -> None:
+        """Copy a document to ``<name>.previous`` before it is rewritten (the user's last edit survives)."""
+        if not path.is_file():
+            return
+        atomic_write_bytes(path.with_name(path.name + ".previous"), path.read_bytes())
 
     # -- paths -----------------------------------------------------------------------------
     @property
@@ -119,8 +237,12 @@ class Workspace:
         return self.root / "log" / "a2c.log"
 
     def app_dir(self, app_id: str) -> Path:
-        if not app_id or "/" in app_id or app_id.startswith("."):
-            raise AppNotFound(f"{app_id!r} is not an application id", "Run `a2c inventory` to list the ids.")
+        from a2c.ids import application_id_problem, shown
+
+        problem = application_id_problem(app_id)  # one grammar for every way an id comes in
+        if problem is not None:
+            raise AppNotFound(f"{shown(app_id)} is not an application id: it {problem}",
+                              "Run `a2c inventory` to list the ids.")
         return self.root / app_id
 
     def artifacts_dir(self, app_id: str) -> Path:
@@ -181,12 +303,14 @@ class Workspace:
         target = (base / relative).resolve()
         if not str(target).startswith(str(base.resolve()) + os.sep):
             raise WorkspaceError(f"refusing to write {relative} outside {base}")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        with _writing(target):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         try:
             with os.fdopen(fd, "wb") as handle:
-                shutil.copyfileobj(source, handle, 1024 * 1024)
-            os.replace(tmp, target)
+                _copy_chunks(source, handle, target)
+            with _writing(target):
+                os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
@@ -199,7 +323,17 @@ class Workspace:
             target = (base / relative).resolve()
             if not str(target).startswith(str(base.resolve()) + os.sep):
                 raise WorkspaceError(f"refusing to write {relative} outside {base}")
-            data = content.encode("utf-8") if isinstance(content, str) else content
+            data = encode_text(relative, content) if isinstance(content, str) else content
             atomic_write_bytes(target, data, 0o755 if relative in executable else 0o644)
             written.append(target)
         return written
+
+
+def _copy_chunks(source: BinaryIO, handle: BinaryIO, target: Path) -> None:
+    """Copy in 1 MiB chunks; only the writes are workspace failures (a read error is the source's)."""
+    while True:
+        chunk = source.read(1024 * 1024)
+        if not chunk:
+            return
+        with _writing(target):
+            handle.write(chunk)

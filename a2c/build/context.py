@@ -4,6 +4,12 @@ Host files land under ``layers/<layer>/<absolute path>``; a2c's generated files 
 ``a2c/`` and ``generated/``. Symlinks are kept as links, except a link whose target lies in
 one of the layer's ``link_roots`` (a shared jar folder), which is copied in place of the
 link; any other link that leaves the copied roots is kept as is and reported.
+
+Defence in depth: whatever the plan says (an analyzer's, or an analysis.json a user edited),
+no path that ``credstores`` marks as a credential store (SSH keys, password hashes, cloud
+credentials, …) is streamed, neither as a layer file, nor as a link's copied target, nor as a
+generated or substituted file; each is skipped and recorded in ``stats.refused``. The same
+writer builds the extraction archive, so the archive gets none either.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Mapping
 
+from a2c.analyzers.common.credstores import credential_store_reason
 from a2c.errors import HostError
 from a2c.hosts.base import Host, is_within
 from a2c.model import BuildPlan, CopyLayer, FileStat
@@ -31,6 +38,7 @@ class ContextStats:
     links_copied: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # "path: why", credential stores never streamed
 
 
 def _header(name: str, kind: bytes, size: int = 0, mode: int = 0o644, mtime: float = 0, linkname: str = "") -> bytes:
@@ -84,12 +92,24 @@ class ContextWriter:
         self.substitutes = dict(substitutes or {})
         self._seen: set[str] = set()
 
+    def _refused(self, path: str, shown: str = "") -> bool:
+        """True (and recorded) when ``path`` is a credential store, which no stream may carry."""
+        reason = credential_store_reason(path)
+        if reason is None:
+            return False
+        entry = f"{shown or path}: {reason}"
+        if entry not in self.stats.refused:
+            self.stats.refused.append(entry)
+        return True
+
     def __iter__(self) -> Iterator[bytes]:
         for name, data in sorted(self.artifacts.items()):
             mode = 0o755 if name.endswith(".sh") else 0o644
             yield from self._bytes_entry(name, data, mode)
         if self.with_generated:
             for path, data in sorted(self.plan.generated.items()):
+                if self._refused(path):
+                    continue
                 yield from self._parents("generated", path)
                 # Files with secret placeholders are rewritten by the entry script: group 0 may write.
                 mode = 0o664 if path in self.plan.render_at_start else 0o644
@@ -135,12 +155,18 @@ class ContextWriter:
         roots = layer.paths
         prefix = self.name_for(layer, "/").rstrip("/")
         yield from self._parents(prefix, root)
-        stack = [posixpath.normpath(root)]
+        root = posixpath.normpath(root)
+        real_root = self._real(root)
+        stack = [root]
         while stack:
             path = stack.pop()
+            # Where the file really is, when the root goes through a link (/opt/app/keys -> /etc/ssh).
+            real = real_root + path[len(root):] if real_root != root else path
             if _excluded(path, layer.excludes) or path in overridden:
                 continue
             if layer.exclude_names and path != root and _name_excluded(posixpath.basename(path), layer.exclude_names):
+                continue
+            if self._refused(path) or (real != path and self._refused(real, f"{path} -> {real}")):
                 continue
             try:
                 st = self.host.lstat(path)
@@ -171,13 +197,22 @@ class ContextWriter:
             elif st.kind == "link":
                 yield from self._link_entry(layer, roots, name, path, st)
 
+    def _real(self, root: str) -> str:
+        """The root with the links in its parent folders resolved (the root itself may be a link,
+        which is kept as one)."""
+        try:
+            parent = self.host.realpath(posixpath.dirname(root))
+        except HostError:
+            return root
+        return posixpath.join(parent, posixpath.basename(root)) if root != "/" else root
+
     def _link_entry(self, layer: CopyLayer, roots: tuple[str, ...], name: str, path: str, st: FileStat) -> Iterator[bytes]:
         try:
             target = self.host.realpath(path)
         except HostError:
             target = ""
         inside = target and any(is_within(target, r) for r in roots)
-        if not inside and target and any(is_within(target, r) for r in layer.link_roots):
+        if not inside and target and any(is_within(target, r) for r in layer.link_roots) and not self._refused(target):
             target_stat = self.host.lstat(target)
             if target_stat is not None and target_stat.kind == "file":
                 self.stats.links_copied.append(path)

@@ -15,7 +15,7 @@ import click
 
 from a2c import __version__
 from a2c.cli.context import AppContext
-from a2c.cli.output import Output
+from a2c.cli.output import Output, printable
 from a2c.errors import A2CError, ExitStatus
 
 log = logging.getLogger("a2c")
@@ -41,7 +41,9 @@ Workflow (each step reads the previous step's file in the workspace):
 @click.version_option(__version__, "--version", prog_name="a2c")
 @click.pass_context
 def cli(ctx: click.Context, workspace: str | None, json_mode: bool, verbose: int, debug: bool) -> None:
-    ctx.obj = AppContext(workspace_option=workspace, output=Output(json_mode=json_mode, verbose=verbose), debug=debug)
+    state = ctx.obj if isinstance(ctx.obj, dict) else {}  # main()'s, to learn the workspace afterwards
+    ctx.obj = state["app"] = AppContext(workspace_option=workspace, output=Output(json_mode=json_mode, verbose=verbose),
+                                        debug=debug)
 
 
 def _register() -> None:
@@ -58,8 +60,9 @@ _register()
 def main(argv: list[str] | None = None) -> None:
     json_mode = "--json" in (argv if argv is not None else sys.argv[1:])
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    state: dict[str, AppContext] = {}
     try:
-        cli.main(args=argv, prog_name="a2c", standalone_mode=False, auto_envvar_prefix="A2C")
+        cli.main(args=argv, prog_name="a2c", standalone_mode=False, auto_envvar_prefix="A2C", obj=state)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(ExitStatus.INTERRUPTED)
@@ -68,31 +71,54 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(ExitStatus.USAGE)
-    except A2CError as exc:
-        log.error("%s (hint: %s)", exc.message, exc.hint, exc_info=debug)
-        _report(json_mode, exc.message, exc.hint, exc.exit_status)
-        sys.exit(exc.exit_status)
     except KeyboardInterrupt:
         click.echo("Interrupted; run the same command again to finish the job.", err=True)
         sys.exit(ExitStatus.INTERRUPTED)
-    except Exception as exc:  # anything unexpected: short note, log path, traceback on --debug
-        log.exception("unexpected error")
-        where = _log_path()
-        hint = f"The details are in {where}." if where else ""
-        hint += " Run again with --debug to see the traceback." if not debug else ""
-        _report(json_mode, f"unexpected error: {type(exc).__name__}: {exc}", hint.strip(), ExitStatus.UNEXPECTED)
-        if debug:
-            traceback.print_exc()
-        sys.exit(ExitStatus.UNEXPECTED)
+    except Exception as exc:  # noqa: BLE001 - the one place every error ends
+        known = exc if isinstance(exc, A2CError) else _workspace_failure(exc, state.get("app"))
+        if known is not None:
+            log.error("%s (hint: %s)", known.message, known.hint, exc_info=debug)
+            _report(json_mode, known.message, known.hint, known.exit_status)
+            sys.exit(known.exit_status)
+        _unexpected(exc, json_mode, debug)
+
+
+def _workspace_failure(exc: BaseException, app: AppContext | None) -> A2CError | None:
+    """A write the workspace refused (read-only, full, not ours) that no step turned into a
+    WorkspaceError itself: still exit 3 with a hint, not a traceback."""
+    from a2c.workspace import WORKSPACE_ERRNOS, write_error
+
+    if not isinstance(exc, OSError) or exc.errno not in WORKSPACE_ERRNOS:
+        return None
+    workspace = app._workspace if app is not None else None
+    filename = exc.filename if isinstance(exc.filename, str) else ""
+    if workspace is None or not filename or not workspace.contains(filename):
+        return None
+    return write_error(exc, filename)
+
+
+def _unexpected(exc: Exception, json_mode: bool, debug: bool) -> None:
+    """Anything else: a short note, the log path, the traceback with --debug; exit 1."""
+    from a2c.workspace import shorten
+
+    log.exception("unexpected error")
+    where = _log_path()
+    hint = f"The details are in {where}." if where else ""
+    hint += " Run again with --debug to see the traceback." if not debug else ""
+    _report(json_mode, f"unexpected error: {type(exc).__name__}: {shorten(str(exc))}", hint.strip(),
+            ExitStatus.UNEXPECTED)
+    if debug:
+        traceback.print_exc()
+    sys.exit(ExitStatus.UNEXPECTED)
 
 
 def _report(json_mode: bool, message: str, hint: str, status: int) -> None:
     if json_mode:
         click.echo(json.dumps({"error": message, "hint": hint, "exitStatus": int(status)}, indent=2))
         return
-    click.echo(click.style("Error: ", fg="red", bold=True) + message, err=True)
+    click.echo(click.style("Error: ", fg="red", bold=True) + printable(message), err=True)
     if hint:
-        click.echo("Hint: " + hint, err=True)
+        click.echo("Hint: " + printable(hint), err=True)
 
 
 def _log_path() -> str:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import click
 
+from a2c.cli.containerize import application_id_option, locked
 from a2c.cli.context import AppContext
 
 
 @click.command("extract", help="Write ID/ID-extraction.tar: the application's files, its analysis.json and the "
                "facts of its process, so that `a2c containerize --input-archive` can build it on a worker machine "
                "with Docker.")
-@click.option("--application-id", "app_id", required=True, metavar="ID", help="An analyzed application.")
+@click.option("--application-id", "app_id", required=True, metavar="ID", callback=application_id_option,
+              help="An analyzed application.")
 @click.option("--snapshot", metavar="DIR", help="Read the application's files from a host snapshot folder.")
 @click.pass_obj
 def command(app: AppContext, app_id: str, snapshot: str | None) -> None:
@@ -24,7 +26,8 @@ def command(app: AppContext, app_id: str, snapshot: str | None) -> None:
         process = host.process(int(analysis["analysisInfo"].get("processId", 0)))
     except HostError:
         process = None
-    result = extract_application(workspace, app_id, host, app.registry(), app.output, process)
+    with locked(workspace, app_id, create=False):
+        result = extract_application(workspace, app_id, host, app.registry(), app.output, process)
     app.output.result(result.__dict__, lambda: app.output.next_steps(
         "Copy the archive to a machine with Docker and a2c installed",
         f"a2c containerize --input-archive {result.archive}"))

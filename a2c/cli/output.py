@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from typing import Any, Callable, TextIO
 
 import click
 
 from a2c.progress import Reporter
+
+
+# C0 and C1 control characters but tab and newline: host values must not move the cursor or
+# restyle the terminal.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """Text any terminal can show: lone surrogates (a non-UTF-8 path or argument, as psutil
+    decodes it) and control characters written as escapes, since a strict UTF-8 stdout raises
+    on the first and the second can rewrite what the operator sees."""
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 class Output(Reporter):
@@ -30,11 +44,12 @@ class Output(Reporter):
         if self.json_mode:
             return
         self._end_detail()
-        click.echo(click.style("✔ ", fg="green") + message, file=self.stderr)
+        click.echo(click.style("✔ ", fg="green") + printable(message), file=self.stderr)
 
     def detail(self, message: str) -> None:
         if self.json_mode:
             return
+        message = printable(message)
         if self.verbose:
             click.echo("  " + message, file=self.stderr)
         elif self.interactive:
@@ -47,7 +62,7 @@ class Output(Reporter):
 
     def warn(self, message: str) -> None:
         self._end_detail()
-        click.echo(click.style("! ", fg="yellow") + message, file=self.stderr)
+        click.echo(click.style("! ", fg="yellow") + printable(message), file=self.stderr)
 
     def _end_detail(self) -> None:
         if self._detail_active:
@@ -65,14 +80,15 @@ class Output(Reporter):
             human()
 
     def echo(self, text: str = "") -> None:
-        click.echo(text, file=self.stdout)
+        click.echo(printable(text), file=self.stdout)
 
     def table(self, headers: list[str], rows: list[list[str]]) -> None:
+        rows = [[printable(str(c)) for c in row] for row in rows]
         widths = [len(h) for h in headers]
         for row in rows:
-            widths = [max(w, len(str(c))) for w, c in zip(widths, row)]
+            widths = [max(w, len(c)) for w, c in zip(widths, row)]
         line = "  ".join(h.ljust(w) for h, w in zip(headers, widths))
-        self.echo(click.style(line.rstrip(), bold=True))
+        click.echo(click.style(line.rstrip(), bold=True), file=self.stdout)
         for row in rows:
             self.echo("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())
 

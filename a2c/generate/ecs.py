@@ -7,7 +7,8 @@ from typing import Any, Mapping
 
 from a2c import __version__
 from a2c.errors import InvalidFile
-from a2c.generate.render import render, to_json
+from a2c.generate import safe
+from a2c.generate.render import Quoted, render, to_json, trusted
 
 # Fargate's allowed memory (MiB) per CPU unit setting.
 FARGATE_MEMORY = {
@@ -30,15 +31,69 @@ def check_fargate_size(cpu: int, memory: int, source: str) -> None:
         )
 
 
-def secret_arn(value_from: str) -> str:
-    """A CloudFormation expression for an SSM parameter name or a full ARN."""
+# An SSM parameter name (letters, digits, _ . - and /), or the ARN of an SSM parameter or a
+# Secrets Manager secret (with an optional :json-key:version-stage:version-id suffix).
+SSM_NAME = r"/?[A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-]+)*"
+SECRET_ARN = r"arn:aws[a-z-]*:(?:ssm|secretsmanager):[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9/_+=.@:-]+"
+ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+TAG_PUNCTUATION = "_.:/=+-@"
+
+
+def secret_arn(value_from: str, field: str = "$.secrets[*].valueFrom", source: str = "deployment.json") -> str:
+    """A CloudFormation expression (quoted YAML) for an SSM parameter name or a full ARN."""
     if value_from.startswith("arn:"):
-        return to_json(value_from)
-    return '!Sub "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter' + value_from.replace('"', "") + '"'
+        return to_json(safe.matches(value_from, SECRET_ARN, "SSM parameter or Secrets Manager ARN", field, source))
+    name = safe.matches(value_from, SSM_NAME, "SSM parameter name (letters, digits, _ . - and /)", field, source)
+    return "!Sub " + to_json("arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/" + name.lstrip("/"))
+
+
+def _ports(deployment: Mapping[str, Any], source: str) -> int:
+    ports = deployment.get("exposedPorts") or []
+    if not ports:
+        raise InvalidFile(f"{source}: $.exposedPorts: the list is empty; the service needs the port the application "
+                          "serves on", f'Edit {source} and set $.exposedPorts to [{{"localPort": 8080, "protocol": '
+                          '"tcp"}] with the application\'s port.')
+    return safe.port(ports[0].get("localPort"), "$.exposedPorts[0].localPort", source)
+
+
+def check_tag(text: str, field: str, source: str, shortest: int, longest: int) -> None:
+    """AWS tags: letters, digits, spaces and ``_ . : / = + - @``, of bounded length."""
+    if not shortest <= len(text) <= longest or not all(c.isalnum() or c == " " or c in TAG_PUNCTUATION for c in text):
+        raise safe.refusal(source, field, text, f"is not an AWS tag ({shortest}-{longest} letters, digits, spaces "
+                           f"and {TAG_PUNCTUATION})")
+
+
+def check_deployment(deployment: Mapping[str, Any], source: str) -> None:
+    """Refuse, by field, any value that the template or the task definition prints bare."""
+    safe.image_reference(deployment["imageName"], "$.imageName", source)
+    safe.matches(deployment["ecrParameters"]["ecrRepoTag"], r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", "image tag",
+                 "$.ecrParameters.ecrRepoTag", source)
+    for index, item in enumerate(deployment.get("environment", [])):
+        safe.matches(item["name"], ENV_NAME, "environment variable name", f"$.environment[{index}].name", source)
+    for index, secret in enumerate(deployment.get("secrets", [])):
+        safe.matches(secret["name"], ENV_NAME, "environment variable name", f"$.secrets[{index}].name", source)
+        secret_arn(secret["valueFrom"], f"$.secrets[{index}].valueFrom", source)
+    for index, tag in enumerate(deployment["ecsParameters"].get("resourceTags", [])):
+        check_tag(tag["key"], f"$.ecsParameters.resourceTags[{index}].key", source, 1, 128)
+        check_tag(tag["value"], f"$.ecsParameters.resourceTags[{index}].value", source, 0, 256)
+    count = deployment["ecsParameters"].get("desiredCount", 1)
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        raise safe.refusal(source, "$.ecsParameters.desiredCount", count, "is not a task count")
+
+
+def ecr_path(deployment: Mapping[str, Any]) -> str:
+    """``repository:tag`` of the image in ECR: imageName's repository with ecrRepoTag."""
+    match = safe.IMAGE_REFERENCE.fullmatch(deployment["imageName"])
+    assert match is not None  # checked by check_deployment
+    return f"{match.group('name')}:{deployment['ecrParameters']['ecrRepoTag']}"
 
 
 def render_ecs(deployment: Mapping[str, Any], image_uri: str, source: str = "deployment.json") -> dict[str, str]:
     """``{relative path: text}`` for EcsDeployment/."""
+    check_deployment(deployment, source)
+    if image_uri:
+        safe.image_reference(image_uri, "the image URI (--image-uri, or the image pushed to ECR)", source)
+    port = _ports(deployment, source)
     ecs = deployment["ecsParameters"]
     app_id = deployment["applicationId"]
     defaults = {"ecsFamily": app_id, "cpu": 1024, "memory": 2048, "desiredCount": 1, "publicApp": True}
@@ -53,14 +108,15 @@ def render_ecs(deployment: Mapping[str, Any], image_uri: str, source: str = "dep
     stack_name = ecs.get("stackName") or f"a2c-{app_id}-ECS"
     resource_tags = [t for t in ecs.get("resourceTags", []) if t.get("key") not in ("", "example-key")]
     resource_tags.append({"key": "a2c-application-id", "value": app_id})
-    secrets = [{"name": s["name"], "arn": secret_arn(s["valueFrom"])} for s in deployment.get("secrets", [])]
+    secrets = [{"name": s["name"], "arn": trusted(secret_arn(s["valueFrom"]))} for s in deployment.get("secrets", [])]
+    health_path = safe.http_path(ecs.get("healthCheckPath", "/"), "$.ecsParameters.healthCheckPath", source)
 
-    def tags(indent: int) -> str:
+    def tags(indent: int) -> Quoted:
         pad = " " * indent
         lines = [f"{pad}Tags:"]
         for tag in resource_tags:
             lines += [f"{pad}  - Key: {to_json(tag['key'])}", f"{pad}    Value: {to_json(tag['value'])}"]
-        return "\n".join(lines)
+        return trusted("\n".join(lines))
 
     template = render(
         "ecs/ecs-master.yml.j2",
@@ -68,16 +124,16 @@ def render_ecs(deployment: Mapping[str, Any], image_uri: str, source: str = "dep
         app_id=app_id,
         stack_name=stack_name,
         image_uri=image_uri,
-        ecr_path=f"{deployment['imageName'].rsplit(':', 1)[0]}:{deployment['ecrParameters']['ecrRepoTag']}",
+        ecr_path=ecr_path(deployment),
         ecs=ecs,
-        port=deployment["exposedPorts"][0]["localPort"],
-        health_path=ecs.get("healthCheckPath", "/"),
+        port=port,
+        health_path=health_path,
         environment=deployment.get("environment", []),
         secrets=secrets,
         reuse_vpc=reuse_vpc,
         reuse_subnets=subnets,
-        vpc_ref="!Ref VpcId" if reuse_vpc else "!Ref Vpc",
-        subnets_ref="!Ref SubnetIds" if reuse_vpc else "[!Ref PublicSubnet1, !Ref PublicSubnet2]",
+        vpc_ref=trusted("!Ref VpcId" if reuse_vpc else "!Ref Vpc"),
+        subnets_ref=trusted("!Ref SubnetIds" if reuse_vpc else "[!Ref PublicSubnet1, !Ref PublicSubnet2]"),
         tags=tags,
     )
     task_definition = {
@@ -90,7 +146,7 @@ def render_ecs(deployment: Mapping[str, Any], image_uri: str, source: str = "dep
             "name": app_id,
             "image": image_uri or f"<account>.dkr.ecr.<region>.amazonaws.com/{deployment['imageName']}",
             "essential": True,
-            "portMappings": [{"containerPort": deployment["exposedPorts"][0]["localPort"], "protocol": "tcp"}],
+            "portMappings": [{"containerPort": port, "protocol": "tcp"}],
             "environment": [{"name": e["name"], "value": e["value"]} for e in deployment.get("environment", [])],
             "secrets": [{"name": s["name"], "valueFrom": s["valueFrom"]} for s in deployment.get("secrets", [])],
         }],

@@ -1,43 +1,27 @@
-"""One Jinja2 environment for every template, with a user folder in front of the packaged ones."""
+"""One Jinja2 environment for every template, with a user folder in front of the packaged ones.
+
+The environment fails closed: every ``{{ … }}`` must go through a quoting filter made for its
+file (``a2c.generate.quoting``), or the render stops with an error instead of writing the raw
+value into a script, a Dockerfile or a CloudFormation template.
+"""
 
 from __future__ import annotations
 
 import functools
-import json
 import os
-import re
-import shlex
 from typing import Any
 
 import jinja2
 
-# Only references a2c itself writes stay live; any other ${…} from a host's command line is literal.
-_ENV_REF = re.compile(r"\$\{(?:JAVA|A2C_SECRET_[A-Z0-9_]+)\}")
+from a2c.generate import safe
+from a2c.generate.quoting import FILTERS, Quoted, UnsafeValue, docker_json, finalize, shell_word, to_json
+
+__all__ = ["Quoted", "UnsafeValue", "docker_json", "environment", "render", "shell_word", "to_json", "trusted"]
 
 
-def to_json(value: Any) -> str:
-    """Quote a value for YAML or JSON: JSON scalars are valid YAML."""
-    return json.dumps(value, ensure_ascii=False)
-
-
-def shell_word(arg: str) -> str:
-    """Quote one argument for /bin/sh, keeping ``${NAME}`` references live."""
-    if not _ENV_REF.search(arg):
-        return shlex.quote(arg)
-    out, last = [], 0
-    for match in _ENV_REF.finditer(arg):
-        literal = arg[last : match.start()]
-        out.append(literal.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$").replace("`", "\\`"))
-        out.append(match.group(0))
-        last = match.end()
-    tail = arg[last:]
-    out.append(tail.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$").replace("`", "\\`"))
-    return '"' + "".join(out) + '"'
-
-
-def docker_json(value: Any) -> str:
-    """A Dockerfile exec-form array or a quoted LABEL/ENV value."""
-    return json.dumps(value, ensure_ascii=False)
+def trusted(text: str) -> Quoted:
+    """Text a2c itself composed from constants and quoted parts (a YAML block, a !Ref)."""
+    return Quoted(text)
 
 
 @functools.lru_cache(maxsize=8)
@@ -53,12 +37,15 @@ def environment(user_dir: str | None = None) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         autoescape=False,
+        finalize=finalize,
     )
-    env.filters["tojson"] = to_json
-    env.filters["shell"] = shell_word
-    env.filters["docker_json"] = docker_json
+    env.filters.update(FILTERS)
+    env.filters.update(safe.FILTERS)
     return env
 
 
 def render(template: str, **context: Any) -> str:
-    return environment(os.environ.get("A2C_TEMPLATES") or None).get_template(template).render(**context)
+    try:
+        return environment(os.environ.get("A2C_TEMPLATES") or None).get_template(template).render(**context)
+    except UnsafeValue as exc:
+        raise UnsafeValue(f"{template}: {exc.message}", exc.hint) from None

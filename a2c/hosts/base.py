@@ -19,6 +19,8 @@ class Host(abc.ABC):
     """A machine whose processes and files a2c reads; never writes."""
 
     name: str = "localhost"
+    # True when the host's paths are this machine's own (the a2c workspace may then sit among them).
+    is_local: bool = False
 
     # -- processes -------------------------------------------------------------------------
     @abc.abstractmethod

@@ -22,6 +22,8 @@ _GONE = (psutil.NoSuchProcess, psutil.ZombieProcess)
 
 
 class LocalHost(Host):
+    is_local = True
+
     def __init__(self) -> None:
         self.name = socket.gethostname() or "localhost"
 
@@ -104,10 +106,12 @@ class LocalHost(Host):
             return ""
 
     # -- files -----------------------------------------------------------------------------
+    # Paths come from host files too: one with a NUL, or a lone surrogate from a \\uD800 escape
+    # that no file name can hold, makes os raise ValueError. No such file can exist.
     def lstat(self, path: str) -> FileStat | None:
         try:
             st = os.lstat(path)
-        except FileNotFoundError:
+        except (FileNotFoundError, ValueError):
             return None
         except OSError as exc:
             raise HostError(f"cannot read {path}: {exc.strerror}", "Run a2c as root or check permissions.") from exc
@@ -116,18 +120,27 @@ class LocalHost(Host):
     def realpath(self, path: str) -> str:
         try:
             return os.path.realpath(path, strict=False)
+        except ValueError:  # no file can have this name, so no link leads anywhere from it
+            return os.path.normpath(os.path.abspath(path))
         except OSError as exc:  # link loops raise here on 3.11+
             raise HostError(f"cannot resolve {path}: {exc}", "Check the links under that path.") from exc
 
     def list_dir(self, path: str) -> list[str]:
         try:
             return sorted(os.listdir(path))
+        except ValueError as exc:
+            raise HostError(f"cannot list {path!r}: not a possible file name", "Check the path in the configuration.") from exc
         except OSError as exc:
             raise HostError(f"cannot list {path}: {exc.strerror}", "Run a2c as root or check permissions.") from exc
 
     def open(self, path: str) -> BinaryIO:
         try:
             fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        except ValueError as exc:
+            raise HostError(f"cannot read {path!r}: not a possible file name", "Check the path in the configuration.") from exc
+        except OSError as exc:
+            raise HostError(f"cannot read {path}: {exc.strerror}", "Run a2c as root or check permissions.") from exc
+        try:
             if not stat_module.S_ISREG(os.fstat(fd).st_mode):
                 os.close(fd)
                 raise HostError(f"{path} is not a regular file", "Point a2c at a regular file.")

@@ -7,15 +7,15 @@ resolve them, so an absolute or ``..`` link can never reach outside the snapshot
 
 from __future__ import annotations
 
-import json
 import os
 import posixpath
 import stat as stat_module
 from typing import Any, BinaryIO
 
 from a2c.errors import HostError, InvalidFile
-from a2c.hosts.base import Host, ProcessFilter, parse_os_release
+from a2c.hosts.base import Host, ProcessFilter, is_within, parse_os_release
 from a2c.hosts.local import _file_stat
+from a2c.hosts.snapshot_schema import clip, read_document, validate_document
 from a2c.model import Connection, FileStat, ProcessInfo, Socket
 
 _MAX_LINKS = 40
@@ -23,20 +23,22 @@ _MAX_LINKS = 40
 
 class SnapshotHost(Host):
     def __init__(self, root: str) -> None:
-        self.root = os.path.abspath(root)
+        self.root = os.path.realpath(root)
         if not os.path.isdir(self.root):
-            raise InvalidFile(f"{self.root}: no such host snapshot folder",
+            raise InvalidFile(f"{clip(root)}: no such host snapshot folder",
                               "Name a folder holding host.json and files/ (an unpacked `a2c extract` archive).")
         self.files = os.path.join(self.root, "files")
+        if os.path.lexists(self.files) and (os.path.islink(self.files) or not os.path.isdir(self.files)):
+            raise InvalidFile(f"{self.files}: not a folder (a link or a file); refusing to read the snapshot",
+                              "files/ must be a real folder holding the host's files; write the archive again.")
         meta_path = os.path.join(self.root, "host.json")
         try:
-            with open(meta_path, encoding="utf-8") as handle:
-                self.meta: dict[str, Any] = json.load(handle)
+            meta = read_document(meta_path, meta_path)
         except FileNotFoundError:
-            self.meta = {}
-        except (OSError, ValueError) as exc:
-            raise InvalidFile(f"{meta_path}: not a readable host snapshot ({exc})", "Run `a2c extract` again.") from exc
-        self.name = self.meta.get("hostname", os.path.basename(self.root))
+            meta = {}
+        validate_document(meta, "host", meta_path)
+        self.meta: dict[str, Any] = meta
+        self.name = self.meta.get("hostname", os.path.basename(os.path.abspath(root)))
 
     # -- processes -------------------------------------------------------------------------
     def scan_processes(self, wanted: ProcessFilter | None = None) -> tuple[list[ProcessInfo], list[str]]:
@@ -60,8 +62,26 @@ class SnapshotHost(Host):
         return str(self.meta.get("users", {}).get(str(uid), ""))
 
     # -- files -----------------------------------------------------------------------------
+    # Every operation maps a path the snapshot resolved (no link left but maybe the last
+    # component) to a local path, checks with the operating system that its folder really is
+    # inside files/, and then acts on it without following a link at the last component. So no
+    # link, whatever its target, and no files/ swapped for a link, reaches the real machine.
     def _local(self, path: str) -> str:
         return self.files + posixpath.normpath("/" + path)
+
+    def _contained(self, virtual: str, path: str) -> str:
+        """The local path of a resolved snapshot path, once its folder is known to be inside files/."""
+        local = self._local(virtual)
+        if virtual == "/":
+            parent = os.path.realpath(self.root)
+            local = os.path.join(parent, "files")
+        else:
+            parent = os.path.realpath(os.path.dirname(local))
+            if not is_within(parent, self.files):
+                raise HostError(f"{clip(path)} resolves outside the snapshot {self.root}; not read",
+                                "The snapshot's links or folders changed while a2c read it; unpack it again.")
+            local = os.path.join(parent, os.path.basename(local))
+        return local
 
     def realpath(self, path: str) -> str:
         """Resolve links component by component, rooted at the snapshot."""
@@ -75,49 +95,72 @@ class SnapshotHost(Host):
                 resolved = posixpath.dirname(resolved)
                 continue
             candidate = posixpath.join(resolved, part)
-            local = self._local(candidate)
-            if os.path.islink(local):
-                hops += 1
-                if hops > _MAX_LINKS:
-                    raise HostError(f"too many levels of links at {path}", "Check for a link loop in the snapshot.")
-                target = os.readlink(local)
-                if target.startswith("/"):
-                    resolved = "/"
-                pending = [p for p in target.split("/") if p and p != "."] + pending
-                continue
-            else:
+            target = self._link_target(candidate, path)
+            if target is None:
                 resolved = candidate
+                continue
+            hops += 1
+            if hops > _MAX_LINKS:
+                raise HostError(f"too many levels of links at {clip(path)}", "Check for a link loop in the snapshot.")
+            if target.startswith("/"):
+                resolved = "/"
+            pending = [p for p in target.split("/") if p and p != "."] + pending
         return resolved
+
+    def _link_target(self, virtual: str, path: str) -> str | None:
+        """The target of the link at a snapshot path whose folder is resolved, or None when it is no link."""
+        local = self._local(virtual)
+        try:  # ValueError: a NUL or a lone surrogate no file name can hold
+            st = os.lstat(local)
+        except (OSError, ValueError):
+            return None
+        if not stat_module.S_ISLNK(st.st_mode):
+            return None
+        try:
+            return os.readlink(self._contained(virtual, path))
+        except (OSError, ValueError):
+            return None
 
     def lstat(self, path: str) -> FileStat | None:
         norm = posixpath.normpath("/" + path)
         parent = self.realpath(posixpath.dirname(norm))
         virtual = posixpath.join(parent, posixpath.basename(norm)) if norm != "/" else "/"
-        local = self._local(virtual)
+        local = self._contained(virtual, path)
         try:
             st = os.lstat(local)
-        except FileNotFoundError:
+            link = os.readlink(local) if stat_module.S_ISLNK(st.st_mode) else ""
+        except (FileNotFoundError, ValueError):  # ValueError: no file can have such a name
             return None
         except OSError as exc:
-            raise HostError(f"cannot read {path} in the snapshot: {exc.strerror}") from exc
-        link = os.readlink(local) if stat_module.S_ISLNK(st.st_mode) else ""
+            raise HostError(f"cannot read {clip(path)} in the snapshot: {exc.strerror}") from exc
         return _file_stat(virtual, st, link)
 
     def list_dir(self, path: str) -> list[str]:
+        local = self._contained(self.realpath(path), path)
         try:
-            return sorted(os.listdir(self._local(self.realpath(path))))
+            fd = os.open(local, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except ValueError as exc:
+            raise HostError(f"cannot list {clip(path)} in the snapshot: no folder has such a name") from exc
         except OSError as exc:
-            raise HostError(f"cannot list {path} in the snapshot: {exc.strerror}") from exc
+            raise HostError(f"cannot list {clip(path)} in the snapshot: {exc.strerror}") from exc
+        try:
+            return sorted(os.listdir(fd))
+        except OSError as exc:
+            raise HostError(f"cannot list {clip(path)} in the snapshot: {exc.strerror}") from exc
+        finally:
+            os.close(fd)
 
     def open(self, path: str) -> BinaryIO:
-        local = self._local(self.realpath(path))
+        local = self._contained(self.realpath(path), path)
         try:
-            fd = os.open(local, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            fd = os.open(local, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        except ValueError as exc:
+            raise HostError(f"cannot read {clip(path)} in the snapshot: no file has such a name") from exc
         except OSError as exc:
-            raise HostError(f"cannot read {path} in the snapshot: {exc.strerror}") from exc
+            raise HostError(f"cannot read {clip(path)} in the snapshot: {exc.strerror}") from exc
         if not stat_module.S_ISREG(os.fstat(fd).st_mode):
             os.close(fd)
-            raise HostError(f"{path} is not a regular file")
+            raise HostError(f"{clip(path)} is not a regular file")
         os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")
 

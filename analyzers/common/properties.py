@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -73,42 +74,87 @@ def _unescape(value: str) -> str:
             continue
         out.append({"t": "\t", "n": "\n", "r": "\r", "f": "\f"}.get(nxt, nxt))
         index += 2
-    return "".join(out)
+    return utf16_pairs("".join(out))
+
+
+def utf16_pairs(text: str) -> str:
+    """Adjacent surrogates joined into the character they stand for, as Java reads them
+    (``\\uD83D\\uDE00`` is one emoji); a lone surrogate stays as it is."""
+    if not any("\ud800" <= char <= "\udfff" for char in text):
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+
+
 
 
 MAX_FLAT_KEYS = 10_000
+# Spring configs nest a handful of levels; a document nested deeper than this is not a config.
+MAX_YAML_DEPTH = 64
 
 
 def parse_yaml_flat(text: str) -> dict[str, str]:
     """A YAML config flattened to Spring-style dotted keys; {} when it does not parse.
 
     Flattening stops at MAX_FLAT_KEYS keys: aliases can make a few hundred bytes stand for
-    billions of keys (a YAML "billion laughs")."""
+    billions of keys (a YAML "billion laughs"), or a node that contains itself. A document
+    nested thousands deep would exhaust PyYAML's recursive composer (RecursionError) after
+    its scanner spent time quadratic in the depth: the composer stops at MAX_YAML_DEPTH, so the
+    scanner never reads further, and such a document gives {} like any YAML that does not parse."""
     import yaml
 
     result: dict[str, str] = {}
     try:
-        documents = list(yaml.safe_load_all(text))
-    except yaml.YAMLError:
+        documents = list(yaml.load_all(text, Loader=_depth_limited_loader()))
+    except (yaml.YAMLError, RecursionError, ValueError, OverflowError):
+        # ValueError/OverflowError: PyYAML's own constructors on odd scalars (a timestamp like 2024-13-99).
         return result
     budget = min(MAX_FLAT_KEYS, len(text))  # without aliases, a key costs at least a byte of text
     for document in documents:
         if isinstance(document, dict):
-            _flatten(document, "", result, budget)
+            _flatten(document, result, budget)
     return result
 
 
-def _flatten(node: Any, prefix: str, out: dict[str, str], budget: int) -> None:
-    if len(out) >= budget:
-        return
-    if isinstance(node, dict):
-        for key, value in node.items():
-            _flatten(value, f"{prefix}.{key}" if prefix else str(key), out, budget)
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            _flatten(value, f"{prefix}[{index}]", out, budget)
-    elif node is not None:
-        out[prefix] = str(node).lower() if isinstance(node, bool) else str(node)
+@functools.lru_cache(maxsize=1)
+def _depth_limited_loader() -> type:
+    """PyYAML's pure-Python SafeLoader whose composer refuses nodes deeper than MAX_YAML_DEPTH.
+    (Not libyaml's CSafeLoader: its composer recurses in C and crashes the process on deep input.)"""
+    import yaml
+
+    class DepthLimitedLoader(yaml.SafeLoader):
+        _depth = 0
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            self._depth += 1
+            try:
+                if self._depth > MAX_YAML_DEPTH:
+                    raise yaml.composer.ComposerError(None, None, f"nested deeper than {MAX_YAML_DEPTH} levels",
+                                                      self.peek_event().start_mark)
+                return super().compose_node(parent, index)
+            finally:
+                self._depth -= 1
+
+    return DepthLimitedLoader
+
+
+def _flatten(document: dict[Any, Any], out: dict[str, str], budget: int) -> None:
+    """Dotted keys of one document, iteratively: its depth and the nodes visited are bounded
+    (MAX_YAML_DEPTH, and ten nodes per key of budget), and a node inside itself (``&a [*a]``)
+    is not entered again, whatever aliases make of the document."""
+    pending: list[tuple[Any, str, tuple[int, ...]]] = [(document, "", ())]
+    visits = 10 * budget
+    while pending and len(out) < budget and visits > 0:
+        node, prefix, ancestors = pending.pop()
+        visits -= 1
+        if isinstance(node, (dict, list)):
+            if id(node) in ancestors or len(ancestors) >= MAX_YAML_DEPTH:
+                continue
+            inside = ancestors + (id(node),)
+            children = ([(f"{prefix}.{key}" if prefix else str(key), value) for key, value in node.items()]
+                        if isinstance(node, dict) else [(f"{prefix}[{i}]", value) for i, value in enumerate(node)])
+            pending.extend((value, key, inside) for key, value in reversed(children))
+        elif node is not None:
+            out[prefix] = str(node).lower() if isinstance(node, bool) else str(node)
 
 
 def parse_manifest(text: str) -> dict[str, str]:

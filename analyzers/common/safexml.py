@@ -42,8 +42,11 @@ def parse_xml(data: bytes, source: str) -> etree._Element:
         raise _entities_refused(source)
     try:
         root = etree.fromstring(data, _parser())
-    except etree.XMLSyntaxError as exc:
-        raise UnsafeXML(f"{source}: not well-formed XML ({exc})", "Fix the file on the host, then run the step again.") from exc
+    except (etree.LxmlError, ValueError) as exc:  # ValueError: input lxml refuses before parsing
+        raise UnsafeXML(f"{source}: not well-formed XML ({str(exc)[:300]})",
+                        "Fix the file on the host, then run the step again.") from exc
+    if root is None:  # recover-free parsers give None for a document without a root element
+        raise UnsafeXML(f"{source}: no root element", "Fix the file on the host, then run the step again.")
     dtd = root.getroottree().docinfo.internalDTD
     if dtd is not None and any(True for _ in dtd.iterentities()):
         raise _entities_refused(source)

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from a2c.analyzers.common.secrets import MASK, is_secret_name
+from a2c.analyzers.common.secrets import MASK, is_secret_name, mask_value
 from a2c.analyzers.java.dependencies import dependency
 
 SERVER_KEYS = ("server", "data source", "datasource", "address", "addr", "network address", "host", "hostname")
@@ -257,10 +257,10 @@ def parse_server(value: str, vendor: str) -> tuple[str, int, str]:
     """(host, port, instance) of a server value; port 0 when it is chosen at run time."""
     value = value.strip()
     if vendor == "oracle":
-        match = re.search(r"\(HOST\s*=\s*([^)]+)\)(?:.*?\(PORT\s*=\s*(\d+)\))?", value, re.IGNORECASE | re.DOTALL)
+        match = re.search(r"\(HOST\s*=\s*([^)]+)\)(?:.*?\(PORT\s*=\s*([0-9]{1,9})\))?", value, re.IGNORECASE | re.DOTALL)
         if match:
             return match.group(1).strip(), int(match.group(2) or 1521), ""
-        match = re.match(r"^(?://)?([^:/\s]+)(?::(\d+))?(?:/(\S+))?$", value)
+        match = re.match(r"^(?://)?([^:/\s]+)(?::([0-9]{1,9}))?(?:/(\S+))?$", value)
         if match and (match.group(2) or match.group(3)):
             return match.group(1), int(match.group(2) or 1521), ""
         return "", 0, value  # a TNS alias, resolved through tnsnames.ora on the host
@@ -277,7 +277,7 @@ def parse_server(value: str, vendor: str) -> tuple[str, int, str]:
     host, _, instance = host.partition("\\")
     host = host.strip()
     port = port.strip()
-    if port.isdigit():
+    if re.fullmatch(r"[0-9]{1,9}", port):
         return host, int(port), instance
     if instance and vendor == "sqlserver":
         return host, 0, instance  # a named instance: the port comes from SQL Browser (UDP 1434)
@@ -290,7 +290,7 @@ def parse_connection(text: str, provider_name: str = "") -> dict[str, Any]:
     vendor = vendor_of(values, provider_name)
     server = next((values[k] for k in SERVER_KEYS if values.get(k)), "")
     host, port, instance = ("", 0, "") if vendor == "embedded" else parse_server(server, vendor)
-    if values.get("port", "").strip().isdigit():
+    if re.fullmatch(r"[0-9]{1,9}", values.get("port", "").strip()):
         port = int(values["port"].strip())
     integrated = next((values[k] for k in INTEGRATED_KEYS if k in values), "")
     return {
@@ -309,13 +309,13 @@ def parse_connection(text: str, provider_name: str = "") -> dict[str, Any]:
 def connection_dependency(name: str, text: str, provider_name: str, found_in: str, line: int = 0) -> dict[str, Any]:
     """An outbound dependency (a2c's dependency dict) for a connection string, its password masked."""
     facts = parse_connection(text, provider_name)
-    extra: dict[str, Any] = {"vendor": facts["vendor"], "database": facts["database"],
+    extra: dict[str, Any] = {"vendor": facts["vendor"], "database": mask_value(facts["database"]),
                              "integratedSecurity": facts["integratedSecurity"],
-                             "connectionString": mask_connection_string(text)}
+                             "connectionString": mask_value(mask_connection_string(text))}
     if facts["instance"]:
         extra["instance"] = facts["instance"]
     if provider_name:
         extra["providerName"] = provider_name
     if line:
         extra["line"] = line
-    return dependency(facts["vendor"], found_in, host=facts["host"], port=facts["port"], name=name, **extra)
+    return dependency(facts["vendor"], found_in, host=mask_value(facts["host"]), port=facts["port"], name=name, **extra)

@@ -36,7 +36,8 @@ from typing import Any, Mapping, Sequence
 
 from a2c.analyzers.common.processfacts import process_head, process_tail
 from a2c.analyzers.base import Analyzer
-from a2c.analyzers.common.secrets import MASK, env_var_for, is_secret_name, mask_mapping
+from a2c.analyzers.common import credstores
+from a2c.analyzers.common.secrets import MASK, env_var_for, has_secret, is_secret_name, mask_value, secret_spans
 from a2c.analyzers.dotnet import coreconfig, coresecrets
 from a2c.analyzers.dotnet.coreconfig import Configuration, JsonConfigError, Listen, Url
 from a2c.analyzers.dotnet.corelaunch import (
@@ -335,18 +336,37 @@ def _arg_secrets(args: Sequence[str]) -> list[tuple[int, str, tuple[int, int]]]:
         key, sep, value = arg[body_at:].partition("=")
         value_index, offset = index, body_at + len(key) + 1
         if not sep:
-            if body_at == 0 or index + 1 >= len(args):
+            if body_at == 0 or index + 1 >= len(args) or args[index + 1].startswith("--"):
+                found += _bare_secrets(index, arg)  # a bare URL with a password, a JWT
                 index += 1
                 continue
             value_index, offset, value = index + 1, 0, args[index + 1]
         elif body_at == 0 and arg.startswith("-"):
+            found += _bare_secrets(index, arg)
             index += 1
             continue
-        for name, span in coresecrets.secrets_in_value(key, value):
-            start, end = span if span else (0, len(value))
-            found.append((value_index, name, (offset + start, offset + end)))
+        found += [(value_index, name, (offset + start, offset + end))
+                  for name, (start, end) in _value_secrets(key, value)]
         index = value_index + 1
     return found
+
+
+def _bare_secrets(index: int, arg: str) -> list[tuple[int, str, tuple[int, int]]]:
+    return [(index, f"argument{index}" if number == 1 else f"argument{index}:Secret{number}", span)
+            for number, span in enumerate(secret_spans(arg), start=1)]
+
+
+def _value_secrets(key: str, value: str) -> list[tuple[str, tuple[int, int]]]:
+    """(name, span) of the secrets in one argument value: connection-string passwords first, then
+    any other shape (a URL's password, a JWT, an AWS key id) under ``<key>:Secret``, ``<key>:Secret2``…"""
+    found = [(name, span if span else (0, len(value))) for name, span in coresecrets.secrets_in_value(key, value)]
+    if found:
+        return found
+    spans = secret_spans(value, key)
+    if spans == [(0, len(value))]:
+        return [(key, spans[0])]
+    return [(f"{key}:Secret" if number == 1 else f"{key}:Secret{number}", span)
+            for number, span in enumerate(spans, start=1)]
 
 
 def _replace_in_args(args: Sequence[str], secrets: list[tuple[int, str, tuple[int, int]]],
@@ -360,24 +380,30 @@ def _replace_in_args(args: Sequence[str], secrets: list[tuple[int, str, tuple[in
 
 
 def _environment_secrets(environ: Mapping[str, str]) -> tuple[dict[str, str], list[dict[str, Any]]]:
-    """The environment with secrets masked, and where they were (supplied again by name at run time)."""
-    masked = mask_mapping(dict(environ))
+    """The environment with secrets masked, and where they were (supplied again by name at run time).
+
+    A secret is a secret name or a value holding one anywhere: ``ConnectionStrings__X=…Password=…``,
+    a URL's ``user:password@``, a JWT, embedded ``-Dx.password=…`` options."""
+    masked = dict(environ)
     secrets = []
     for name, value in sorted(environ.items()):
         if not value:
             continue
-        if is_secret_name(name):
-            secrets.append({"name": name, "foundIn": "environment", "envVar": name})
-        elif coresecrets.password_spans(value):
-            masked[name] = coresecrets.mask_connection_string(value)
+        if _is_secret_variable(name, value):
+            masked[name] = mask_value(coresecrets.mask_connection_string(value), name)
             secrets.append({"name": name, "foundIn": "environment", "envVar": name})
     return masked, secrets
+
+
+def _is_secret_variable(name: str, value: str) -> bool:
+    return bool(value) and (is_secret_name(name) or bool(coresecrets.password_spans(value)) or has_secret(value, name)
+                            or MASK in value)
 
 
 def _container_environment(environ: Mapping[str, str], secret_vars: set[str]) -> dict[str, str]:
     return {k: v for k, v in sorted(environ.items())
             if k.startswith(_APP_PREFIXES) and k not in _HOST_ONLY_VARS and k not in secret_vars
-            and not is_secret_name(k) and v != MASK and not coresecrets.password_spans(v)}
+            and not _is_secret_variable(k, v)}
 
 
 def _dependencies(settings: _Settings, proc: ProcessInfo, args: Sequence[str]) -> list[dict[str, Any]]:
@@ -619,7 +645,7 @@ def _image_environment(params: Mapping[str, Any], info: Mapping[str, Any]) -> di
     dotnet = info["dotnet"]
     secret_vars = {s["envVar"] for s in info.get("secrets", [])}
     env = {k: str(v) for k, v in sorted(params.get("environment", {}).items())
-           if k not in secret_vars and not is_secret_name(k) and v != MASK and k not in _HOST_ONLY_VARS}
+           if k not in secret_vars and not _is_secret_variable(k, str(v)) and k not in _HOST_ONLY_VARS}
     if dotnet.get("loopbackOnly") and dotnet.get("urlsSource") != "command line":
         # Bound to loopback on the host (private there); in a container that would be unreachable.
         port = int(params.get("applicationPort") or dotnet.get("httpPort") or 0)
@@ -651,7 +677,10 @@ def settings_templates(info: Mapping[str, Any], host: Host) -> tuple[dict[str, b
     generated: dict[str, bytes] = {}
     render: dict[str, tuple[str, ...]] = {}
     for path in dict.fromkeys(paths):
-        chosen = {s["name"]: s["envVar"] for s in info.get("secrets", []) if s.get("foundIn") == path}
+        mine = [s for s in info.get("secrets", []) if s.get("foundIn") == path]
+        # By (name, line) first: two secrets of one name in one file keep their own variables.
+        chosen: dict[Any, str] = {s["name"]: s["envVar"] for s in mine}
+        chosen.update({(s["name"], int(s.get("line", 0) or 0)): s["envVar"] for s in mine})
         try:
             real = host.realpath(path)
             data = host.read_bytes(real, limit=4 * 1024 * 1024)
@@ -668,14 +697,17 @@ def build_plan(analysis: Mapping[str, Any], host: Host) -> BuildPlan:
     info, params = analysis["analysisInfo"], analysis["containerParameters"]
     dotnet = info["dotnet"]
     app_dir = dotnet["appDir"]
-    excluded = tuple(params.get("appExcludedFiles", ()))
-    layers = [CopyLayer("application", (app_dir,), excludes=excluded)]
-    outside = tuple(f for f in dotnet.get("configFiles", []) if not is_within(f, app_dir))
-    if outside:
-        layers.append(CopyLayer("configuration", outside, excludes=excluded))
     extra = tuple(params.get("appSpecificFiles", ()))
+    outside = tuple(f for f in dotnet.get("configFiles", []) if not is_within(f, app_dir))
+    # Credential stores stay out of every copied folder (the build context refuses them too).
+    stores = tuple(s for root in (app_dir, *outside, *extra) for s in credstores.system_stores_within(root))
+    excluded = tuple(params.get("appExcludedFiles", ())) + stores
+    names = credstores.exclude_names()
+    layers = [CopyLayer("application", (app_dir,), excludes=excluded, exclude_names=names)]
+    if outside:
+        layers.append(CopyLayer("configuration", outside, excludes=excluded, exclude_names=names))
     if extra:
-        layers.append(CopyLayer("additional", extra, excludes=excluded))
+        layers.append(CopyLayer("additional", extra, excludes=excluded, exclude_names=names))
     copied = tuple(p for layer in layers for p in layer.paths)
     root = dotnet.get("contentRoot") or app_dir
     cwd = info.get("cwd") or app_dir

@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
+from a2c.analyzers.common.numbers import is_ascii_int
+
 MAX_DEPTH = 64
 DEFAULT_URL = "http://localhost:5000"
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
@@ -414,7 +416,7 @@ def resolve_urls(args: Sequence[str], environ: Mapping[str, str], config: Config
         if environ.get(name):
             return Listen(tuple(split_urls(environ[name])), f"environment {name}")
     for name in ("ASPNETCORE_HTTP_PORTS", "DOTNET_HTTP_PORTS", "HTTP_PORTS"):  # .NET 8+: http://*:<port>
-        ports = [p.strip() for p in environ.get(name, "").split(";") if p.strip().isdigit()]
+        ports = [p.strip() for p in environ.get(name, "").split(";") if is_ascii_int(p)]
         if ports:
             return Listen(tuple(u for p in ports if (u := parse_url(f"http://*:{p}")) is not None), f"environment {name}")
     endpoints = kestrel_endpoints(config)

@@ -17,12 +17,13 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 from urllib.parse import urlsplit
 
 from a2c.analyzers.common.secrets import MASK, env_var_for, is_secret_name
 from a2c.analyzers.dotnet.connstrings import split_connection_string
 from a2c.analyzers.dotnet.coreconfig import JsonConfigError, parse_json
+from a2c.analyzers.java.configsecrets import is_secret_section, secret_under_section
 from a2c.analyzers.java.dependencies import dependency
 
 HOST_KEYS = ("server", "data source", "datasource", "host", "address", "addr", "network address")
@@ -85,7 +86,9 @@ def _redis_parts(text: str) -> tuple[list[str], list[ConnPart]] | None:
 
 def _url_password_span(text: str) -> tuple[int, int] | None:
     match = re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*://[^/@:]*:([^/@]+)@", text)
-    return (match.start(1), match.end(1)) if match else None
+    if not match or _PLACEHOLDER.match(match.group(1)):  # ${A2C_SECRET_…}: templated already
+        return None
+    return (match.start(1), match.end(1))
 
 
 def password_spans(text: str) -> list[tuple[int, int]]:
@@ -234,15 +237,23 @@ class JsonSecret:
 
 
 def secrets_in_value(key: str, value: str) -> list[tuple[str, tuple[int, int] | None]]:
-    """(secret name, span or None for the whole value) for one configuration value."""
+    """(secret name, span or None for the whole value) for one configuration value.
+
+    The whole value is a secret when its key is secret-named (``Jwt:SigningKey``) or when it sits
+    under a secret-named section (``ApiKeys:Stripe``, ``Secrets:Db``, ``Credentials:0``); else
+    only the passwords inside a connection string or URL are.
+    """
     if not value or _PLACEHOLDER.match(value.strip()):
         return []
     spans = password_spans(value)
     if spans:
         return [(f"{key}:Password" if index == 0 else f"{key}:Password{index + 1}", span)
                 for index, span in enumerate(spans)]
-    last = key.rsplit(":", 1)[-1]
+    sections = key.split(":")
+    last = sections[-1]
     if is_secret_name(last) and not last.isdigit():
+        return [(key, None)]
+    if any(is_secret_section(s) for s in sections[:-1]) and secret_under_section(last):
         return [(key, None)]
     return []
 
@@ -266,12 +277,13 @@ def _decode(data: bytes) -> tuple[str, str, bytes]:
         return body.decode("latin-1"), "latin-1", bom
 
 
-def template_json(path: str, data: bytes, env_vars: dict[str, str] | None = None) -> tuple[bytes, list[JsonSecret]]:
+def template_json(path: str, data: bytes, env_vars: Mapping[Any, str] | None = None) -> tuple[bytes, list[JsonSecret]]:
     """The file with every secret in it replaced by ``${ENV}``, and the secrets replaced.
 
     Secrets are found again in ``data`` (not taken from an older analysis), so a file edited
-    since the analysis still leaves no secret in the image. ``env_vars`` maps a secret's name to
-    the variable the analysis chose for it; new ones get the default name.
+    since the analysis still leaves no secret in the image. ``env_vars`` maps a secret's name, or
+    its (name, line), to the variable the analysis chose for it (the pair wins: two secrets of
+    one name keep their own variables); new ones get the default name.
     """
     text, encoding, bom = _decode(data)
     _, strings = parse_json(text)
@@ -286,11 +298,12 @@ def template_json(path: str, data: bytes, env_vars: dict[str, str] | None = None
         whole = [(name, span) for name, span in found if span is None]
         if whole:
             name = whole[0][0]
-            env_var = chosen.get(name) or env_var_for(name)
+            env_var = chosen.get((name, item.line)) or chosen.get(name) or env_var_for(name)
             value = f"${{{env_var}}}"
             secrets.append(JsonSecret(path, name, env_var, item.line, item.key))
         else:
-            names = [(name, span, chosen.get(name) or env_var_for(name)) for name, span in found if span]
+            names = [(name, span, chosen.get((name, item.line)) or chosen.get(name) or env_var_for(name))
+                     for name, span in found if span]
             value = replace_spans(value, [s for _, s, _ in names], [f"${{{v}}}" for _, _, v in names])
             secrets += [JsonSecret(path, name, v, item.line, item.key, s) for name, s, v in names]
         edits.append((item.start, item.end, json.dumps(value, ensure_ascii=False)))

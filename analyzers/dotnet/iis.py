@@ -18,6 +18,7 @@ from typing import Any, Mapping
 from lxml import etree
 
 from a2c import __version__
+from a2c.analyzers.common.numbers import ascii_int
 from a2c.analyzers.base import Analyzer
 from a2c.analyzers.common.safexml import MAX_XML_BYTES, UnsafeXML, local_name, parse_xml
 from a2c.analyzers.dotnet import netconfig, windows_artifacts, winhost
@@ -57,7 +58,7 @@ class Binding:
                 return match.group(1), int(match.group(2)), match.group(3)
         elif protocol == "net.tcp":
             port, _, host = self.information.partition(":")
-            return "*", int(port) if port.isdigit() else 0, host
+            return "*", ascii_int(port), host
         return "", 0, self.information
 
     def to_json(self) -> dict[str, Any]:
@@ -214,7 +215,7 @@ def parse_apphost(root: etree._Element) -> IISConfig:
         site_id = site.get("id", "0")
         config.sites.append(Site(
             name=site.get("name", ""),
-            id=int(site_id) if site_id.isdigit() else 0,
+            id=ascii_int(site_id),
             applications=tuple(sorted(applications, key=lambda a: (a.path != "/", a.path.lower()))),
             bindings=tuple(Binding(b.get("protocol", "http"), b.get("bindingInformation", ""))
                            for b in _children(_child(site, "bindings"), "binding")),

@@ -16,7 +16,7 @@ from typing import Any, Mapping
 
 from a2c import __version__
 from a2c.analyzers.base import Analyzer
-from a2c.analyzers.common.secrets import MASK, env_var_for, is_secret_name
+from a2c.analyzers.common.secrets import MASK, env_var_for, is_secret_name, mask_spans, secret_spans
 from a2c.analyzers.dotnet import netconfig, pe, windows_artifacts, winhost
 from a2c.analyzers.dotnet.iis import connection_string_report, ordered_info, unique_env_vars
 from a2c.analyzers.dotnet.winpaths import host_path_for, is_within_windows, normalize_windows_path, split_image_path
@@ -75,6 +75,11 @@ def mask_arguments(args: list[str]) -> tuple[list[str], list[dict[str, Any]]]:
                 and not args[index + 1].startswith(("-", "/")):
             masked[index + 1] = MASK
             secrets.append(_argument_secret(match.group(2), index + 1))
+            continue
+        # A secret by its shape (a connection string or URL with a password), whatever its flag.
+        if masked[index] == arg and (spans := secret_spans(arg)):
+            masked[index] = mask_spans(arg, spans)
+            secrets.append(_argument_secret(f"argument{index}", index))
     return masked, secrets
 
 

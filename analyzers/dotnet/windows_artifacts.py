@@ -18,6 +18,7 @@ from typing import Any, Iterator, Mapping
 
 from a2c import __version__
 from a2c.analyzers.common.safexml import UnsafeXML
+from a2c.analyzers.common.secrets import MASK
 from a2c.analyzers.dotnet import netconfig
 from a2c.analyzers.dotnet.winpaths import (
     host_path_for,
@@ -29,6 +30,7 @@ from a2c.analyzers.dotnet.winpaths import (
     to_windows_path,
 )
 from a2c.errors import A2CError, HostError
+from a2c.generate.quoting import docker_value, powershell_literal
 from a2c.generate.render import render
 from a2c.hosts.base import Host
 from a2c.model import BuildPlan, Finding
@@ -57,13 +59,13 @@ def forward(windows_path: str, folder: bool = True) -> str:
 
 
 def ps(value: Any) -> str:
-    """A PowerShell single-quoted string literal (no expansion; a quote is doubled)."""
-    return "'" + str(value).replace("'", "''") + "'"
+    """A PowerShell single-quoted string literal (no expansion; every kind of quote doubled)."""
+    return str(powershell_literal(value))
 
 
 def dq(value: Any) -> str:
     """A double-quoted Dockerfile value under ``# escape=``` (LABEL, ENV): `` ` `` escapes."""
-    return '"' + str(value).replace("`", "``").replace('"', '`"').replace("$", "`$") + '"'
+    return str(docker_value(value, "`"))
 
 
 def _slug(text: str) -> str:
@@ -380,7 +382,8 @@ def _service_context(analysis: Mapping[str, Any], layout: list[dict[str, str]]) 
     for secret in argument_secrets:
         index = int(secret["argument"])
         if 0 <= index < len(arguments):
-            arguments[index] = re.sub(r"\*\*\*\*$", "${" + secret["envVar"] + "}", arguments[index])
+            # The mask stands where the secret was: at the end of `/name:****`, or inside a connection string.
+            arguments[index] = arguments[index].replace(MASK, "${" + secret["envVar"] + "}", 1)
     binary = container_path(info["serviceBinary"]) or info["serviceBinary"]
     has_secrets = bool(info.get("secrets"))
     host_start = service["startType"]

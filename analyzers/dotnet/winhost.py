@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from a2c.analyzers.common.numbers import ascii_int
 from a2c.hosts.base import Host
 
 # Windows Server build -> the LTSC tag of the matching Windows container images. A Windows
@@ -48,7 +49,7 @@ def build_number(facts: dict[str, Any]) -> int:
     if not build:
         version = str(facts.get("version", ""))  # "10.0.17763"
         build = version.rsplit(".", 1)[-1] if version.count(".") >= 2 else ""
-    return int(build) if build.isdigit() else 0
+    return ascii_int(build)
 
 
 def ltsc_tag(build: int) -> tuple[str, bool]:

@@ -8,7 +8,8 @@ import re
 from typing import Any, Iterable, Mapping
 
 from a2c.analyzers.common.processfacts import process_head, process_tail
-from a2c.analyzers.common.secrets import MASK, env_var_for, is_secret_name, mask_cmdline, mask_mapping
+from a2c.analyzers.common.secrets import (MASK, cmdline_secrets, env_var_for, has_secret, is_secret_name, mask_cmdline,
+                                           mask_mapping, masked_argument_name, numbered_names)
 from a2c.analyzers.java.jvm import JavaCommand, default_base_image, parse_java_cmdline, read_java_runtime, uses_heap_flags
 from a2c.errors import HostError
 from a2c.hosts.base import Host, decode_text
@@ -34,12 +35,16 @@ _APP_PREFIXES = ("SPRING_", "SERVER_", "MANAGEMENT_", "LOGGING_", "LC_", "JBOSS_
 
 
 def image_environment(env: Mapping[str, str]) -> dict[str, str]:
-    """The part of an environment fit for an image: no session noise, no secrets."""
+    """The part of an environment fit for an image: no session noise, no secrets.
+
+    A variable whose value holds a secret anywhere (``JAVA_OPTS=-Ddb.password=…``, a URL with
+    ``user:password@``, SPRING_APPLICATION_JSON with a password) stays out as a whole: the
+    deployment passes it at run time (secrets_found lists it)."""
     return {
         k: v
         for k, v in sorted(env.items())
         if k not in _ENV_NOISE and not k.startswith(_ENV_NOISE_PREFIXES) and not is_secret_name(k) and v != MASK
-        and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", k)
+        and MASK not in str(v) and not has_secret(str(v), k) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", k)
     }
 
 
@@ -69,17 +74,19 @@ def created_time() -> str:
 
 
 def secrets_found(proc: ProcessInfo) -> list[dict[str, str]]:
-    """Where secrets were seen in the process; the app gets them back at run time by env var."""
-    found = []
+    """Where secrets were seen in the process; the app gets them back at run time by env var.
+
+    A variable holding a secret anywhere in its value is passed whole under its own name; a
+    command-line secret (``-Dx.password=…``, ``--db.password VALUE``, a URL's password) by an
+    ``A2C_SECRET_…`` variable, one per masked part (entry_command puts each reference where
+    its mask stands)."""
+    found: list[dict[str, Any]] = []
     for key, value in sorted(proc.environ.items()):
-        if value and is_secret_name(key):
+        if value and has_secret(value, key):
             found.append({"name": key, "foundIn": "environment", "envVar": key})
-    for arg in proc.cmdline[1:]:
-        key, sep, value = arg.partition("=")
-        name = key.lstrip("-")
-        name = name[1:] if key.startswith("-D") else name
-        if sep and value and is_secret_name(name):
-            found.append({"name": name, "foundIn": "command line", "envVar": env_var_for(name)})
+    parts = ((s.index, s.name, len(s.spans)) for s in cmdline_secrets(list(proc.cmdline)) if s.index > 0)
+    for names in numbered_names(parts).values():
+        found += [{"name": name, "foundIn": "command line", "envVar": env_var_for(name)} for name in names]
     return found
 
 
@@ -135,8 +142,11 @@ def add_config_findings(info: dict[str, Any], host: Host, paths: Iterable[str]) 
     """Scan config files into info (secrets, outbound dependencies); returns the findings."""
     from a2c.analyzers.java.dependencies import merge
 
+    from a2c.analyzers.java.configsecrets import assign_env_vars
+
     secrets, deps, findings = scan_config_files(host, paths)
-    info["secrets"] = list(info.get("secrets", [])) + secrets
+    # One variable per distinct secret: a -D option and a file key of the same name get two.
+    info["secrets"] = assign_env_vars(list(info.get("secrets", [])) + secrets)
     info["outboundDependencies"] = merge([deps, info.get("outboundDependencies", [])])
     return findings
 
@@ -200,19 +210,33 @@ def entry_command(cmdline: list[str], secrets: list[dict[str, str]]) -> tuple[st
     must listen on its own interface to be reachable); heap flags become container-aware.
     """
     by_name = {s["name"]: s["envVar"] for s in secrets if s.get("foundIn") == "command line"}
+    masked = ((i, masked_argument_name(cmdline, i), cmdline[i].count(MASK)) for i in range(1, len(cmdline)))
+    names = numbered_names((i, name, count) for i, name, count in masked if name)
     args: list[str] = ["${JAVA}"]
-    for arg in cmdline[1:]:
+    for index, arg in enumerate(cmdline[1:], start=1):
         key, sep, value = arg.partition("=")
         name = key[2:] if key.startswith("-D") else key.lstrip("-")
         if sep and name in ("server.address", "address") and value in LOOPBACK:
             continue
-        if sep and value == MASK and name in by_name:
-            arg = f"{key}=${{{by_name[name]}}}"
+        if any(n in by_name for n in names.get(index, ())):
+            arg = _secret_references(arg, names[index], by_name)
         args.append(arg)
     command = parse_java_cmdline(cmdline)
     if command is not None and not uses_heap_flags(command.options):
         args.insert(1, "-XX:MaxRAMPercentage=75.0")
     return tuple(args)
+
+
+def _secret_references(arg: str, names: list[str], by_name: Mapping[str, str]) -> str:
+    """Each ``****`` of a masked argument becomes the ``${A2C_SECRET_…}`` of its part's name
+    (secrets_found's names); a part the analysis no longer lists stays masked."""
+    pieces = arg.split(MASK)
+    out = [pieces[0]]
+    for number, piece in enumerate(pieces[1:]):
+        name = names[number] if number < len(names) else ""
+        out.append("${%s}" % by_name[name] if name in by_name else MASK)
+        out.append(piece)
+    return "".join(out)
 
 
 def workdir_for(info: Mapping[str, Any], copied: tuple[str, ...]) -> str:
@@ -225,7 +249,11 @@ def parent_dirs(paths: tuple[str, ...]) -> tuple[str, ...]:
 
 
 MAX_CONFIG_FILE = 4 * 1024 * 1024
-CONFIG_SUFFIXES = (".properties", ".yml", ".yaml", ".xml")
+# Files a config folder holds that are scanned for secrets (configsecrets.kind_of decides how;
+# files without a suffix count in folders named conf, config, etc, …).
+CONFIG_SUFFIXES = (".properties", ".yml", ".yaml", ".xml", ".json", ".env", ".conf", ".cfg", ".ini", ".toml",
+                   ".txt", ".cnf")
+MAX_CONFIG_FILES_IN = 500  # per config_files_in call: a folder of thousands of files is not all config
 
 
 def scan_config_files(host: Host, paths: Iterable[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[Finding]]:
@@ -247,9 +275,11 @@ def scan_config_files(host: Host, paths: Iterable[str]) -> tuple[list[dict[str, 
             findings.append(Finding("CONF-W001", "warning", f"configuration file not read: {exc.message}", path))
             continue
         text = decode_text(data)
-        secrets += [s.to_json() for s in configsecrets.find_secrets(path, data)]
+        scan = configsecrets.scan_file(path, data)
+        secrets += [s.to_json() for s in scan.secrets]
+        findings += scan.findings
         kind = configsecrets.kind_of(path)
-        if kind == "properties":
+        if kind in ("properties", "lines"):
             deps += dependencies.from_properties(parse_properties(text), path)
         elif kind == "yaml":
             deps += dependencies.from_properties(parse_yaml_flat(text), path)
@@ -257,19 +287,26 @@ def scan_config_files(host: Host, paths: Iterable[str]) -> tuple[list[dict[str, 
     return secrets, dependencies.merge([deps]), findings
 
 
-def config_files_in(host: Host, folders: Iterable[str], depth: int = 1) -> list[str]:
-    """Configuration-looking files in folders (and their sub-folders down to ``depth``)."""
+def config_files_in(host: Host, folders: Iterable[str], depth: int = 2) -> list[str]:
+    """Configuration-looking files in folders (and their sub-folders down to ``depth``: Tomcat's
+    per-host context files sit in conf/<Engine>/<Host>/): what ``configsecrets.kind_of`` reads
+    (.properties, YAML, XML, JSON, .env/.conf/.ini/… and files without a suffix in a config
+    folder), at most ``MAX_CONFIG_FILES_IN`` of them."""
+    from a2c.analyzers.java.configsecrets import kind_of
+
     found: list[str] = []
     pending = [(folder, 0) for folder in folders]
-    while pending:
+    while pending and len(found) < MAX_CONFIG_FILES_IN:
         folder, level = pending.pop(0)
         for name in host.glob_names(folder):
             path = posixpath.join(folder, name)
             st = host.lstat(path)
             if st is None or st.kind == "link":
                 continue
-            if st.kind == "file" and name.endswith(CONFIG_SUFFIXES) and st.size <= MAX_CONFIG_FILE:
+            if st.kind == "file" and (name.endswith(CONFIG_SUFFIXES) or kind_of(path)) and st.size <= MAX_CONFIG_FILE:
                 found.append(path)
+                if len(found) >= MAX_CONFIG_FILES_IN:
+                    break
             elif st.kind == "dir" and level < depth:
                 pending.append((path, level + 1))
     return found
@@ -277,15 +314,19 @@ def config_files_in(host: Host, folders: Iterable[str], depth: int = 1) -> list[
 
 def secret_templates(info: Mapping[str, Any], host: Host, generated: dict[str, bytes]) -> dict[str, tuple[str, ...]]:
     """Replace every file secret with its placeholder in ``generated`` (host bytes when not
-    generated yet); returns {path: env vars} for the entry script to fill at start."""
+    generated yet); returns {path: env vars} for the entry script to fill at start.
+
+    Each file is scanned again as it is now; a secret takes the variable the analysis gave it
+    by (file, name, line), so two secrets of one name keep their own variables.
+    """
     from a2c.analyzers.java import configsecrets
 
     by_file: dict[str, list[Any]] = {}
     for secret in info.get("secrets", []):
         path = secret.get("foundIn", "")
-        if path.startswith("/") and configsecrets.kind_of(path):
+        if path.startswith("/"):
             by_file.setdefault(path, []).append(
-                configsecrets.FileSecret(path, secret["name"], secret["envVar"], int(secret.get("line", 0))))
+                configsecrets.FileSecret(path, secret["name"], secret["envVar"], int(secret.get("line", 0) or 0)))
     render: dict[str, tuple[str, ...]] = {}
     for path, secrets in by_file.items():
         try:
@@ -293,8 +334,12 @@ def secret_templates(info: Mapping[str, Any], host: Host, generated: dict[str, b
             data = generated.get(real) or host.read_bytes(real, limit=MAX_CONFIG_FILE)
         except HostError:
             continue
-        generated[real] = configsecrets.template(path, data, secrets)
-        render[real] = tuple(dict.fromkeys(s.env_var for s in secrets))
+        templated, applied = configsecrets.template_file(path, data, secrets)
+        if applied:
+            generated[real] = templated
+        names = configsecrets.render_vars(data, templated, applied, secrets)
+        if names:
+            render[real] = tuple(dict.fromkeys(list(render.get(real, ())) + list(names)))
     return render
 
 

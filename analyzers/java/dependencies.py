@@ -11,6 +11,7 @@ import re
 from typing import Any, Iterable, Mapping
 from urllib.parse import urlsplit
 
+from a2c.analyzers.common.secrets import mask_value
 from a2c.model import ProcessInfo
 
 # Well-known ports, for connections seen on the wire without any configuration to name them.
@@ -54,7 +55,7 @@ def _jdbc_database(url: str, parsed: Mapping[str, Any]) -> str:
     if named:
         return named.group(1).strip()
     if parsed["vendor"] == "oracle":
-        match = re.search(r"@(?://)?[^:/]+(?::\d+)?[:/]([\w.$-]+)", rest) or re.search(r"(?i)SERVICE_NAME\s*=\s*([^)\s]+)", rest)
+        match = re.search(r"@(?://)?[^:/]+(?::[0-9]+)?[:/]([\w.$-]+)", rest) or re.search(r"(?i)SERVICE_NAME\s*=\s*([^)\s]+)", rest)
         return match.group(1) if match else ""
     match = re.search(r"//[^/]+/([^?;]*)", rest)
     return match.group(1) if match else ""
@@ -73,35 +74,35 @@ def _parse_jdbc_target(url: str) -> dict[str, Any]:
     sub = rest.split(":", 1)[0].lower()
     default_port = _JDBC_PORTS.get(sub, 0)
     if sub in ("h2", "hsqldb", "derby"):
-        match = re.match(r"(?i)[a-z0-9]+:(?:hsql|hsqls|http|https|tcp|ssl)?:?//(\[[^\]]+\]|[^:/;]+)(?::(\d+))?", rest)
+        match = re.match(r"(?i)[a-z0-9]+:(?:hsql|hsqls|http|https|tcp|ssl)?:?//(\[[^\]]+\]|[^:/;]+)(?::([0-9]+))?", rest)
         if not match:
             return {"kind": "embedded", "vendor": sub, "host": "", "port": 0}
-        return {"kind": "jdbc", "vendor": sub, "host": match.group(1), "port": int(match.group(2) or default_port)}
+        return {"kind": "jdbc", "vendor": sub, "host": match.group(1), "port": _port(match.group(2) or "", default_port)}
     if sub == "oracle":
         described = re.search(r"(?i)\(\s*HOST\s*=\s*([^)\s]+)\s*\)", rest)
         if described:
-            port = re.search(r"(?i)\(\s*PORT\s*=\s*(\d+)\s*\)", rest)
-            return {"kind": "jdbc", "vendor": sub, "host": described.group(1), "port": int(port.group(1)) if port else default_port}
+            port = re.search(r"(?i)\(\s*PORT\s*=\s*([0-9]+)\s*\)", rest)
+            return {"kind": "jdbc", "vendor": sub, "host": described.group(1), "port": _port(port.group(1), default_port) if port else default_port}
         target = rest.split("@", 1)[1].lstrip("/") if "@" in rest else ""
         if ":" not in target and "/" not in target:
             return {"kind": "jdbc", "vendor": sub, "host": "", "port": 0}  # a TNS alias: the address is in tnsnames.ora
-        match = re.match(r"(\[[^\]]+\]|[^:/?]+)(?::(\d+))?", target)
+        match = re.match(r"(\[[^\]]+\]|[^:/?]+)(?::([0-9]+))?", target)
         return {"kind": "jdbc", "vendor": sub, "host": match.group(1) if match else "",
-                "port": int(match.group(2)) if match and match.group(2) else default_port}
+                "port": _port(match.group(2), default_port) if match and match.group(2) else default_port}
     if sub == "sqlserver":
-        match = re.match(r"(?i)sqlserver://([^;:\\/]*)(?:\\[^;:]*)?(?::(\d+))?", rest)
+        match = re.match(r"(?i)sqlserver://([^;:\\/]*)(?:\\[^;:]*)?(?::([0-9]+))?", rest)
         server = match.group(1) if match else ""
         if not server:
             named = re.search(r"(?i);\s*serverName\s*=\s*([^;]+)", rest)
             server = named.group(1).strip() if named else ""
-        return {"kind": "jdbc", "vendor": sub, "host": server, "port": int(match.group(2)) if match and match.group(2) else default_port}
+        return {"kind": "jdbc", "vendor": sub, "host": server, "port": _port(match.group(2), default_port) if match and match.group(2) else default_port}
     address = re.search(r"(?i)\(\s*host\s*=\s*([^)]+)\)", rest)
     if address:
-        port = re.search(r"(?i)\(\s*port\s*=\s*(\d+)\)", rest)
-        return {"kind": "jdbc", "vendor": sub, "host": address.group(1).strip(), "port": int(port.group(1)) if port else default_port}
-    match = re.search(r"//(?:[^@/]*@)?(\[[^\]]+\]|[^:/,;?]+)(?::(\d+))?", rest)
+        port = re.search(r"(?i)\(\s*port\s*=\s*([0-9]+)\)", rest)
+        return {"kind": "jdbc", "vendor": sub, "host": address.group(1).strip(), "port": _port(port.group(1), default_port) if port else default_port}
+    match = re.search(r"//(?:[^@/]*@)?(\[[^\]]+\]|[^:/,;?]+)(?::([0-9]+))?", rest)
     if match:
-        return {"kind": "jdbc", "vendor": sub, "host": match.group(1), "port": int(match.group(2) or default_port)}
+        return {"kind": "jdbc", "vendor": sub, "host": match.group(1), "port": _port(match.group(2) or "", default_port)}
     if sub == "postgresql":
         return {"kind": "jdbc", "vendor": sub, "host": "localhost", "port": default_port}  # jdbc:postgresql:database
     return {"kind": "jdbc", "vendor": sub, "host": "", "port": 0}
@@ -109,14 +110,20 @@ def _parse_jdbc_target(url: str) -> dict[str, Any]:
 
 def jdbc_dependency(url: str, found_in: str, name: str = "") -> dict[str, Any]:
     parsed = parse_jdbc_url(url)
-    return dependency(parsed["kind"], found_in, url=mask_url(url), host=parsed["host"], port=parsed["port"],
-                      name=name, vendor=parsed["vendor"], database=parsed["database"])
+    return dependency(parsed["kind"], found_in, url=mask_url(url), host=mask_value(parsed["host"]), port=parsed["port"],
+                      name=name, vendor=parsed["vendor"], database=mask_value(parsed["database"]))
 
 
 def mask_url(url: str) -> str:
-    """A URL without credentials: user:password@ and password=… parameters masked."""
-    url = re.sub(r"(//[^/@:]+):[^/@]+@", r"\1:****@", url)
-    return re.sub(r"((?:password|pwd)=)[^;&]+", r"\1****", url, flags=re.IGNORECASE)
+    """A URL without credentials: ``user:password@``, Oracle's ``user/password@``, ``password=``,
+    ``passwd=`` and ``pwd=`` parameters (every shape secrets knows) masked, the rest kept."""
+    return mask_value(url)
+
+
+def _port(text: str, default: int) -> int:
+    """A port written in ASCII digits ("²" passes str.isdigit() but int() refuses it)."""
+    text = str(text).strip()
+    return int(text) if re.fullmatch(r"[0-9]{1,9}", text) else default
 
 
 def _url_dependency(kind: str, value: str, found_in: str, name: str) -> dict[str, Any] | None:
@@ -135,9 +142,10 @@ def _host_ports(value: str, default_port: int) -> list[tuple[str, int]]:
     for item in re.split(r"[,\s]+", value.strip()):
         if not item:
             continue
-        item = item.split("://", 1)[-1]
+        item = item.split("://", 1)[-1].split("/", 1)[0]
+        item = item.rpartition("@")[2]  # user:password@ is who connects, not where
         host, _, port = item.rpartition(":") if ":" in item else (item, "", "")
-        pairs.append((host, int(port) if port.isdigit() else default_port))
+        pairs.append((host, _port(port, default_port)))
     return pairs
 
 
@@ -166,11 +174,11 @@ def from_properties(values: Mapping[str, str], found_in: str) -> list[dict[str, 
         host = lowered.get(prefix.replace("-", "") + "host")
         if host:
             port = lowered.get(prefix + "port", "6379")
-            add(dependency("redis", found_in, host=host, port=int(port) if port.isdigit() else 6379, name=prefix + "host"))
+            add(dependency("redis", found_in, host=host, port=_port(port, 6379), name=prefix + "host"))
     host = lowered.get("spring.rabbitmq.host")
     if host:
         port = lowered.get("spring.rabbitmq.port", "5672")
-        add(dependency("amqp", found_in, host=host, port=int(port) if port.isdigit() else 5672, name="spring.rabbitmq.host"))
+        add(dependency("amqp", found_in, host=host, port=_port(port, 5672), name="spring.rabbitmq.host"))
     addresses = lowered.get("spring.rabbitmq.addresses")
     if addresses:
         for address, number in _host_ports(addresses, 5672):
@@ -183,7 +191,7 @@ def from_properties(values: Mapping[str, str], found_in: str) -> list[dict[str, 
     host = lowered.get("spring.data.mongodb.host")
     if host:
         port = lowered.get("spring.data.mongodb.port", "27017")
-        add(dependency("mongodb", found_in, host=host, port=int(port) if port.isdigit() else 27017,
+        add(dependency("mongodb", found_in, host=host, port=_port(port, 27017),
                        name="spring.data.mongodb.host"))
     return deps
 

@@ -8,6 +8,7 @@ import re
 from typing import Any, Iterable, Mapping
 
 from a2c.analyzers.base import Analyzer
+from a2c.analyzers.common import credstores
 from a2c.analyzers.common.safexml import UnsafeXML
 from a2c.analyzers.java import common, processmode
 from a2c.analyzers.java.jvm import is_java, parse_java_cmdline
@@ -48,8 +49,9 @@ class GenericJavaAnalyzer(Analyzer):
         info["processMode"], findings = processmode.process_mode_info(
             proc, host, command, info["AdvancedAppInfo"].get("javaHome", ""), params["containerBaseImage"],
             params["environment"])
-        config = [p for p in info["processMode"]["paths"] if p.endswith(common.CONFIG_SUFFIXES)]
-        config += common.config_files_in(host, [p for p in info["processMode"]["paths"] if host.is_dir(p)], depth=0)
+        # Every configuration file inside what is copied (the working folder, -D folders, named
+        # files) is scanned like any other config, so its secrets become placeholders in the image.
+        config = list(info["processMode"]["configFiles"])
         findings += common.add_config_findings(info, host, config)
         common.add_log_locations(info, params, host, config, command.system_properties)
         findings += common.runtime_findings(info) + [
@@ -70,7 +72,10 @@ def process_mode_plan(analysis: Mapping[str, Any], host: Host) -> BuildPlan:
     info, params = analysis["analysisInfo"], analysis["containerParameters"]
     mode = info.get("processMode", {})
     paths = tuple(mode.get("paths", ())) + tuple(params.get("appSpecificFiles", ()))
-    excludes = tuple(mode.get("excludes", ())) + tuple(params.get("appExcludedFiles", ()))
+    # Credential stores stay out whatever the analysis says (the build context refuses them too).
+    excludes = tuple(mode.get("excludes", ())) + tuple(params.get("appExcludedFiles", ())) + tuple(
+        s for p in paths for s in credstores.system_stores_within(p))
+    exclude_names = tuple(dict.fromkeys(tuple(mode.get("excludeNames", ())) + credstores.exclude_names()))
     port = int(params.get("applicationPort") or 0)
     env = common.image_environment(params.get("environment", {}))
     layers = []
@@ -79,7 +84,7 @@ def process_mode_plan(analysis: Mapping[str, Any], host: Host) -> BuildPlan:
         # The base has no Java: bring the host's runtime, and say where it is.
         layers.append(CopyLayer("runtime", (java_home,), link_roots=("/usr/lib/jvm", "/etc")))
         env["JAVA_HOME"] = java_home
-    layers.append(CopyLayer("application", paths, excludes=excludes, exclude_names=tuple(mode.get("excludeNames", ()))))
+    layers.append(CopyLayer("application", paths, excludes=excludes, exclude_names=exclude_names))
     generated: dict[str, bytes] = {}
     render = common.secret_templates(info, host, generated)
     return BuildPlan(

@@ -50,7 +50,7 @@ from a2c.analyzers.common.archives import read_text_member
 from a2c.analyzers.common.properties import parse_manifest, parse_properties
 from a2c.analyzers.common.safexml import UnsafeXML, local_name, parse_xml, serialize_xml
 from a2c.analyzers.common.secrets import MASK, env_var_for, is_secret_name, mask_cmdline, mask_mapping
-from a2c.analyzers.java import common, dependencies
+from a2c.analyzers.java import common, configsecrets, dependencies
 from a2c.analyzers.java.jvm import JavaCommand, is_java, parse_java_cmdline
 from a2c.errors import HostError
 from a2c.hosts.base import Host, is_within, join
@@ -794,7 +794,7 @@ class JBossAnalyzer(Analyzer):
         spots = secret_spots(root) if root is not None else []
 
         info = common.java_analysis_info(entry, proc, host, command.java)
-        info["secrets"] = info["secrets"] + secrets_entries(spots, config)
+        info["secrets"] = configsecrets.assign_env_vars(info["secrets"] + secrets_entries(spots, config))
         product, version = product_version(host, dirs["home"], dirs["modules"])
         info["AdvancedAppInfo"].update({
             "Directories": {
@@ -993,9 +993,12 @@ def container_server_config(host: Host, path: str, secrets: list[dict[str, str]]
         parent = element.getparent()
         if parent is not None and local_name(parent) == "interfaces" and element.get("name") in public:
             changed = _open_interface(element) or changed
-    env_vars = {s["name"]: s["envVar"] for s in secrets if s.get("foundIn") == path}
+    mine = [s for s in secrets if s.get("foundIn") == path]
+    by_spot = {(s["name"], int(s.get("line", 0) or 0)): s["envVar"] for s in mine}
+    by_name = {s["name"]: s["envVar"] for s in reversed(mine)}  # the first one of a name
     for spot in secret_spots(root):
-        reference = "${env.%s}" % env_vars.get(spot.name, env_var_for(spot.name))
+        env_var = by_spot.get((spot.name, spot.element.sourceline or 0)) or by_name.get(spot.name)
+        reference = "${env.%s}" % (env_var or env_var_for(spot.name))
         if spot.in_url:
             spot.element.text = mask_url(spot.element.text or "", reference)
         elif spot.attribute:

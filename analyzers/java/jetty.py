@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 from urllib.parse import unquote
 
+from a2c.analyzers.common.numbers import is_ascii_int
 from a2c.analyzers.base import Analyzer
 from a2c.analyzers.common.archives import read_text_member
 from a2c.analyzers.common.properties import parse_manifest
@@ -151,7 +152,7 @@ class JettyAnalyzer(Analyzer):
             healthCheckPath=health_check_path(contexts),
         )
         findings += common.add_config_findings(info, host, config_files(host, base, contexts))
-        info["secrets"] = list(info["secrets"]) + ini_secrets(host, config.ini_files)
+        info["secrets"] = configsecrets.assign_env_vars(list(info["secrets"]) + ini_secrets(host, config.ini_files))
         findings += common.runtime_findings(info)
         if config.modules and not any(m.startswith("http") for m in config.modules):
             findings.append(Finding("JETTY-W003", "warning", f"the http module is not enabled (modules: "
@@ -364,7 +365,7 @@ def http_port(config: StartConfig, findings: list[Finding]) -> tuple[int, str]:
     value, source = config.get(*HTTP_PORT_KEYS)
     if not value:
         return DEFAULT_HTTP_PORT, "default"
-    if value.strip().isdigit():
+    if is_ascii_int(value):
         return int(value.strip()), source
     findings.append(Finding("JETTY-W002", "warning", f"jetty.http.port {value!r} ({source}) is not a number; "
                             f"assuming {DEFAULT_HTTP_PORT}"))
@@ -413,9 +414,12 @@ def ini_secret_templates(info: Mapping[str, Any], host: Host, generated: dict[st
             data = generated.get(path) or host.read_bytes(path, limit=MAX_INI_BYTES)
         except HostError:
             continue
-        text = decode_text(data)
-        generated[path] = configsecrets.template_properties(text, secrets).encode("utf-8")
-        render[path] = tuple(dict.fromkeys(s.env_var for s in secrets))
+        templated, applied = configsecrets.template_file(path, data, secrets)
+        if applied:
+            generated[path] = templated
+        names = configsecrets.render_vars(data, templated, applied, secrets)
+        if names:
+            render[path] = names
     return render
 
 

@@ -79,7 +79,8 @@ class JavaRuntime:
 
 
 def parse_major(version: str) -> int:
-    match = re.match(r"(\d+)(?:\.(\d+))?", version)
+    # ASCII digits, a few at most: "\\d+" also takes other scripts' digits, and int() refuses 4301 of them.
+    match = re.match(r"([0-9]{1,9})(?:\.([0-9]{1,9}))?", version)
     if not match:
         return 0
     first = int(match.group(1))

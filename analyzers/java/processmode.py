@@ -6,17 +6,28 @@ jars that manifests' Class-Path pull in), its working directory when that is an 
 folder, the files it has open, configuration paths on its command line and in its environment,
 and its Java runtime only when the base image has none. Inside those folders, logs, caches,
 swap files and files the OS package manager owns are left out.
+
+Credential stores (``analyzers/common/credstores.py``: SSH keys, password hashes, cloud and
+registry credentials, private keys under /etc or a home folder) are never taken, whoever names
+them: a path the process names that is one is left out with a PROC-W010 finding, and a folder
+taken whole has the stores inside it excluded (PROC-W011). The configuration files inside the
+folders taken whole are found here (bounded in depth, count and size) so that the analyzer
+scans them for secrets like any other configuration; one of a format the scanner cannot
+template that holds a secret-looking line is left out (PROC-W012) rather than copied as is.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import posixpath
+import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from a2c.analyzers.common import credstores
 from a2c.analyzers.common.archives import BadArchive, open_zip, read_member
 from a2c.analyzers.common.properties import parse_manifest
+from a2c.analyzers.common.secrets import is_secret_name
 from a2c.analyzers.java.jvm import JavaCommand
 from a2c.errors import HostError
 from a2c.hosts.base import Host, decode_text, is_within, join
@@ -29,17 +40,29 @@ SYSTEM_DIRS = frozenset({
     "/usr/local/bin", "/usr/local/lib", "/usr/sbin", "/usr/share", "/var", "/var/lib", "/var/log", "/var/tmp",
     "/var/cache", "/var/run", "/var/spool", "/usr/share/java", "/usr/lib/jvm",
 })
-# Never copied, wherever they are: the kernel's views, sockets, runtime state, logs.
+# Never copied, wherever they are: the kernel's views, sockets, runtime state, logs, the host's own
+# identity files, and every credential store on the system (credstores.SYSTEM_STORES; the stores
+# found by name or as key material are checked by ``credstores.credential_store_reason`` too).
 NEVER = ("/proc", "/sys", "/dev", "/run", "/var/run", "/var/log", "/var/cache", "/var/tmp", "/tmp/hsperfdata_",
-         "/etc/ssl", "/usr/share/zoneinfo", "/etc/localtime", "/etc/passwd", "/etc/group", "/etc/shadow",
-         "/etc/hosts", "/etc/resolv.conf", "/etc/nsswitch.conf", "/etc/ld.so.cache")
+         "/etc/ssl", "/usr/share/zoneinfo", "/etc/localtime", "/etc/passwd", "/etc/group",
+         "/etc/hosts", "/etc/resolv.conf", "/etc/nsswitch.conf", "/etc/ld.so.cache") + tuple(credstores.SYSTEM_STORES)
 EXCLUDED_NAMES = ("*.log", "*.log.[0-9]*", "*.out", "*.swp", "*.swo", "*~", "*.pid", "swapfile", ".cache",
-                  "__pycache__", ".git", ".svn", ".ssh", ".aws", ".gnupg", "core", "core.[0-9]*", "hs_err_pid*")
+                  "__pycache__", ".git", ".svn", "core", "core.[0-9]*", "hs_err_pid*") + credstores.exclude_names()
 # Run-time folders directly inside an application folder: created empty and writable instead.
 TRANSIENT_DIRS = ("logs", "log", "tmp", "temp", "cache", "work")
 JAVA_BASE_HINTS = ("jre", "jdk", "java", "temurin", "corretto", "openjdk", "zulu", "liberica", "semeru", "graalvm",
                    "tomcat", "jetty", "wildfly", "jboss", "websphere", "weblogic", "maven", "gradle")
 MAX_MANIFEST_DEPTH = 4
+# Names configuration files go by: these are scanned for secrets when a folder is copied whole.
+CONFIG_NAMES = ("*.properties", "*.yml", "*.yaml", "*.xml", "*.conf", "*.cnf", "*.cfg", "*.ini", "*.toml",
+                "*.json", "*.config", "*.env", ".env", ".env.*", "*.env.*")
+# Bounds on the look inside copied folders, so a big folder stays fast.
+MAX_SCAN_DEPTH = 6
+MAX_SCAN_ENTRIES = 20_000
+MAX_CONFIG_FILES = 300
+MAX_CONFIG_BYTES = 64 * 1024 * 1024
+MAX_CONFIG_SIZE = 4 * 1024 * 1024
+MAX_LISTED = 10
 
 
 @dataclass
@@ -49,8 +72,16 @@ class ProcessFiles:
     skipped: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
 
-    def add(self, path: str, why: str) -> None:
+    refused: dict[str, str] = field(default_factory=dict)  # path -> why it was left out
+    keys: list[str] = field(default_factory=list)  # keystores the application names, copied
+
+    def add(self, path: str, why: str, named: str = "") -> None:
+        """Take ``path`` (``named`` is how the process named it, when that was a link to it)."""
         path = posixpath.normpath(path)
+        reason = _store_reason(path, named)
+        if reason:
+            self.refuse(path, why, reason)
+            return
         if path in self.sources or any(is_within(path, p) for p in self.paths):
             return
         if path in SYSTEM_DIRS or path.startswith(NEVER) or any(path == n or is_within(path, n) for n in NEVER):
@@ -60,6 +91,23 @@ class ProcessFiles:
         self.paths = [p for p in self.paths if not is_within(p, path)]
         self.paths.append(path)
         self.sources[path] = why
+
+    def refuse(self, path: str, why: str, reason: str) -> None:
+        """Leave a credential store out, and say so."""
+        if path in self.refused:
+            return
+        self.refused[path] = reason
+        self.skipped.append(f"{path} ({why}): a credential store")
+        self.findings.append(Finding(
+            "PROC-W010", "warning",
+            f"{path} ({why}) is left out of the image: it holds {reason}, and a credential store never goes into an "
+            f"image or an archive; if the application needs it, supply it at run time (a secret mounted at the same "
+            f"path)", path))
+
+
+def _store_reason(*paths: str | None) -> str | None:
+    """Why the first of ``paths`` that is a credential store is one (a path as named, and where it leads)."""
+    return next((r for r in (credstores.credential_store_reason(p) for p in paths if p) if r), None)
 
 
 def base_provides_java(base_image: str) -> bool:
@@ -119,37 +167,66 @@ def collect(proc: ProcessInfo, host: Host, command: JavaCommand, java_home: str,
     elif cwd != "/":
         files.skipped.append(f"{cwd} (working directory): a system or home folder; only the files named are copied")
 
-    # Files the process holds open.
+    # Files the process holds open: a credential store among them is refused by name before
+    # anything else (an open ~/.ssh/id_rsa is as much a store as one named on the command line).
     for path in proc.open_files:
-        if not is_within(path, java_home) and not fnmatch_any(posixpath.basename(path), EXCLUDED_NAMES):
-            if host.is_file(path):
-                files.add(path, "open file")
+        if is_within(path, java_home):
+            continue
+        real = existing(path)
+        reason = _store_reason(path, real)
+        if reason:
+            files.refuse(posixpath.normpath(path), "open file", reason)
+        elif real and not fnmatch_any(posixpath.basename(path), EXCLUDED_NAMES) and host.is_file(real):
+            files.add(real, "open file", named=path)
 
     # Paths in -D options, arguments and the environment.
-    for value, why in _path_values(command, app_env or {}):
-        real = existing(join(cwd, value))
-        if real and not is_within(real, java_home) and not _in_home(real):
-            files.add(real, why)
+    for value, why, key in _path_values(command, app_env or {}):
+        named = join(cwd, value)
+        real = existing(named)
+        if not real or is_within(real, java_home):
+            continue
+        reason = _store_reason(named, real)
+        if reason:
+            files.refuse(real, why, reason)
+        elif _names_key_material(key) and credstores.in_home_or_etc(real):
+            files.refuse(real, why, f"the private key material the application names by {why}, under /etc or a "
+                                    f"home folder")
+        elif not _in_home(real):
+            files.add(real, why, named=named)
+            if _names_key_material(key):
+                files.keys.append(real)
     return files
 
 
-def _path_values(command: JavaCommand, app_env: dict[str, str]) -> Iterable[tuple[str, str]]:
-    """Absolute paths in -D options, arguments, and the application's own environment variables
-    (not the login session's: a PYENV_ROOT or PIP_FIND_LINKS inherited from a shell is not the app's)."""
+def _path_values(command: JavaCommand, app_env: dict[str, str]) -> Iterable[tuple[str, str, str]]:
+    """(absolute path, where it was named, the option's name) from -D options, arguments, and the
+    application's own environment variables (not the login session's: a PYENV_ROOT or
+    PIP_FIND_LINKS inherited from a shell is not the app's)."""
     for key, value in command.system_properties.items():
         for part in value.split(":") if ":" in value and not value.startswith("file:") else [value.removeprefix("file:")]:
             if part.startswith("/"):
-                yield part, f"-D{key}"
+                yield part, f"-D{key}", key
     for arg in command.args:
-        value = arg.split("=", 1)[1] if arg.startswith("--") and "=" in arg else arg
-        for part in value.split(","):
+        name, sep, value = arg.partition("=") if arg.startswith("--") else ("", "", arg)
+        for part in (value if sep or not name else arg).split(","):
             part = part.removeprefix("file:").removeprefix("optional:")
             if part.startswith("/"):
-                yield part, "argument"
+                yield part, "argument", name.lstrip("-")
     for key, value in app_env.items():
         if value.startswith("/") and ":" not in value and key not in ("PWD", "OLDPWD", "HOME", "SHELL", "JAVA_HOME",
                                                                       "PATH", "MAIL", "TMPDIR", "_"):
-            yield value, f"environment {key}"
+            yield value, f"environment {key}", key
+
+
+_KEY_WORDS = {"keystore", "keyfile", "pkcs12", "privatekey"}
+_KEY_PAIRS = {("key", "store"), ("key", "file"), ("private", "key"), ("tls", "key"), ("ssl", "key"), ("cert", "key")}
+
+
+def _names_key_material(name: str) -> bool:
+    """Whether an option's name says its value is a keystore or private key (javax.net.ssl.keyStore,
+    server.ssl.key-store, TLS_KEY_FILE), whatever the file is called."""
+    words = [w for w in re.split(r"[^a-z0-9]+", re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name).lower()) if w]
+    return any(w in _KEY_WORDS for w in words) or any(pair in _KEY_PAIRS for pair in zip(words, words[1:]))
 
 
 def _in_home(path: str) -> bool:
@@ -201,20 +278,188 @@ def package_owned_excludes(host: Host, roots: Iterable[str], used: Iterable[str]
                   if any(is_within(p, r) and p != r for r in roots) and p not in used_set and host.is_file(p))
 
 
+@dataclass
+class FolderScan:
+    """What the look inside the copied folders found."""
+
+    stores: dict[str, str] = field(default_factory=dict)  # credential store inside a copied folder -> why
+    config: list[str] = field(default_factory=list)  # configuration files to scan for secrets
+    keys_kept: list[str] = field(default_factory=list)  # key material inside an application folder
+    truncated: list[str] = field(default_factory=list)  # folders the bounds stopped the look in
+    config_bytes: int = 0
+
+
+def scan_folders(host: Host, roots: Iterable[str], excludes: Iterable[str]) -> FolderScan:
+    """Walk the copied paths breadth first, within MAX_SCAN_DEPTH / MAX_SCAN_ENTRIES, for the
+    credential stores to exclude, the configuration files to scan and the key material kept.
+
+    Links are not followed (the image keeps them as links). Past the bounds the build context
+    writer still refuses every credential store; configuration files past them are reported."""
+    scan = FolderScan()
+    skip = tuple(excludes)
+    budget = MAX_SCAN_ENTRIES
+    roots = list(roots)
+    for index, root in enumerate(roots):
+        st = host.stat(root)
+        if st is not None and st.kind == "file":
+            _classify(scan, root, st.size)
+            continue
+        pending = [(root, 0)]
+        while pending:
+            folder, depth = pending.pop(0)
+            try:
+                names = host.list_dir(folder)
+            except HostError:
+                continue
+            if len(names) > budget:
+                scan.truncated.append(folder)
+                names = names[:budget]
+            budget -= len(names)
+            for name in names:
+                path = join(folder, name)
+                if any(is_within(path, e) for e in skip):
+                    continue
+                reason = credstores.credential_store_reason(path)
+                if reason:
+                    scan.stores[path] = reason
+                    continue
+                if fnmatch_any(name, EXCLUDED_NAMES):
+                    continue
+                try:
+                    entry = host.lstat(path)
+                except HostError:
+                    continue
+                if entry is None or entry.kind == "link":
+                    continue
+                if entry.kind == "dir" and depth + 1 < MAX_SCAN_DEPTH:
+                    pending.append((path, depth + 1))
+                elif entry.kind == "dir" and path not in scan.truncated:
+                    scan.truncated.append(path)
+                elif entry.kind == "file":
+                    _classify(scan, path, entry.size)
+            if budget <= 0:
+                scan.truncated += [f for f, _ in pending] + roots[index + 1:]
+                return scan
+    return scan
+
+
+def _classify(scan: FolderScan, path: str, size: int) -> None:
+    from a2c.analyzers.java import configsecrets
+
+    name = posixpath.basename(path)
+    if credstores.is_key_material(path):
+        scan.keys_kept.append(path)
+    elif fnmatch_any(name, CONFIG_NAMES) or configsecrets.kind_of(path):  # what the scanner reads, and more
+        full = len(scan.config) >= MAX_CONFIG_FILES or scan.config_bytes + size > MAX_CONFIG_BYTES
+        if size > MAX_CONFIG_SIZE or full:
+            scan.truncated.append(path)
+            return
+        scan.config.append(path)
+        scan.config_bytes += size
+
+
+# A conservative look at a file whose format the secret scanner cannot template.
+_KEY_VALUE = re.compile(r"""^\s*(?:export\s+)?["']?([A-Za-z_][\w.\-]*)["']?\s*[:=]\s*(.*?)\s*,?\s*$""")
+_URL_USERINFO = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@]+:[^@\s/]+@")
+_PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
+_QUOTED_PAIR = re.compile(r"""["']([A-Za-z_][\w.\-]*)["']\s*:\s*["']([^"']*)["']""")
+_NOT_VALUES = {"", "null", "none", "true", "false", "{", "[", "{}", "[]", '""', "''"}
+
+
+def _holds_secret(key: str, value: str) -> bool:
+    value = value.strip().strip("\"'")
+    return is_secret_name(key) and value.lower() not in _NOT_VALUES and not re.fullmatch(r"\$\{[^}]*\}", value)
+
+
+def secret_lines(text: str) -> list[int]:
+    """Line numbers that look like they hold a secret: a secret-named key with a value, a URL with
+    a password, a private key block. Errs on the side of finding one."""
+    found = []
+    for number, line in enumerate(text.splitlines(), 1):
+        match = _KEY_VALUE.match(line)
+        if (match and _holds_secret(match.group(1), match.group(2))) \
+                or any(_holds_secret(k, v) for k, v in _QUOTED_PAIR.findall(line)) \
+                or _URL_USERINFO.search(line) or _PRIVATE_KEY.search(line):
+            found.append(number)
+    return found
+
+
+def unscannable_secrets(host: Host, paths: Iterable[str]) -> dict[str, list[int]]:
+    """{path: secret-looking lines} for the configuration files whose format the secret scanner
+    cannot template (it would copy them as they are)."""
+    from a2c.analyzers.java import configsecrets
+
+    found: dict[str, list[int]] = {}
+    for path in paths:
+        if configsecrets.kind_of(path):
+            continue
+        try:
+            lines = secret_lines(decode_text(host.read_bytes(path, limit=MAX_CONFIG_SIZE)))
+        except HostError:
+            continue
+        if lines:
+            found[path] = lines
+    return found
+
+
+def _listed(paths: Iterable[str]) -> str:
+    paths = list(paths)
+    more = f" and {len(paths) - MAX_LISTED} more" if len(paths) > MAX_LISTED else ""
+    return ", ".join(paths[:MAX_LISTED]) + more
+
+
+def scan_findings(scan: FolderScan, unscannable: dict[str, list[int]]) -> list[Finding]:
+    findings = []
+    if scan.stores:
+        reasons = sorted(set(scan.stores.values()))
+        findings.append(Finding(
+            "PROC-W011", "warning",
+            f"credential stores inside the copied folders are left out of the image: {_listed(scan.stores)} "
+            f"({'; '.join(reasons[:MAX_LISTED])}); supply any the application needs at run time"))
+    for path in scan.keys_kept:
+        findings.append(Finding(
+            "PROC-W013", "warning",
+            f"{path} looks like private key material deployed with the application; it is copied (the application "
+            f"may need it to start), so anyone who can pull the image can read it: add it to appExcludedFiles and "
+            f"mount it at run time to keep it out", path))
+    for path, lines in unscannable.items():
+        findings.append(Finding(
+            "PROC-W012", "warning",
+            f"{path} holds what looks like a secret (line {', '.join(map(str, lines[:MAX_LISTED]))}) in a format a2c "
+            f"cannot template, so it is left out of the image; supply it at run time, or remove it from "
+            f"analysisInfo.processMode.excludes to copy it as it is", path))
+    if scan.truncated:
+        findings.append(Finding(
+            "PROC-W014", "warning",
+            f"stopped looking inside {_listed(scan.truncated)} at the scan bounds ({MAX_SCAN_ENTRIES} entries, depth "
+            f"{MAX_SCAN_DEPTH}, {MAX_CONFIG_FILES} configuration files): credential stores there are still refused "
+            f"when the image is built, but configuration files there were not scanned for secrets; list them in "
+            f"appExcludedFiles or check them"))
+    return findings
+
+
 def process_mode_info(proc: ProcessInfo, host: Host, command: JavaCommand, java_home: str,
                       base_image: str, app_env: dict[str, str] | None = None) -> tuple[dict[str, Any], list[Finding]]:
+    """analysisInfo.processMode: what is copied, what is left out and why, and ``configFiles`` (the
+    configuration files inside the copied paths, for the analyzer's secret scan)."""
     files = collect(proc, host, command, java_home, app_env)
     excludes = package_owned_excludes(host, files.paths, proc.open_files)
     transient = [join(root, name) for root in files.paths for name in TRANSIENT_DIRS if host.is_dir(join(root, name))]
+    scan = scan_folders(host, files.paths, excludes + transient)
+    scan.keys_kept = list(dict.fromkeys(files.keys + scan.keys_kept))
+    unscannable = unscannable_secrets(host, scan.config)
+    stores = [s for root in files.paths for s in credstores.system_stores_within(root)] + list(scan.stores)
     runtime_needed = bool(java_home) and not base_provides_java(base_image)
     info = {
         "paths": files.paths,
         "sources": files.sources,
-        "excludes": excludes + transient,
+        "excludes": list(dict.fromkeys(excludes + transient + stores + list(unscannable))),
         "excludeNames": list(EXCLUDED_NAMES),
         "writableDirs": transient,
         "skipped": files.skipped,
+        "credentialStores": {**files.refused, **scan.stores},
+        "configFiles": [p for p in scan.config if p not in unscannable],
         "javaHome": java_home,
         "copyJavaRuntime": runtime_needed,
     }
-    return info, files.findings
+    return info, files.findings + scan_findings(scan, unscannable)

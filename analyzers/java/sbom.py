@@ -34,13 +34,12 @@ import re
 import struct
 import uuid
 import zipfile
-import zlib
 from dataclasses import dataclass, field, replace
 from typing import IO, Any, BinaryIO, Iterator, Sequence
 from urllib.parse import quote
 
 from a2c import __version__
-from a2c.analyzers.common.archives import MAX_ENTRIES, unsafe_member_names
+from a2c.analyzers.common.archives import ZIP_ERRORS, BadArchive, check_central_directory, unsafe_member_names
 from a2c.analyzers.common.properties import parse_manifest, parse_properties
 from a2c.errors import A2CError, HostError
 from a2c.hosts.base import Host, decode_text, is_within, join
@@ -61,8 +60,7 @@ _ARCHIVES = (".jar",) + _APP_ARCHIVES
 _POM_PREFIX = "META-INF/maven/"
 _MANIFEST = "META-INF/MANIFEST.MF"
 _SIG_LOCAL = b"PK\x03\x04"
-_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError,
-               RuntimeError, zlib.error, struct.error)  # RuntimeError: an encrypted member
+_ZIP_ERRORS = ZIP_ERRORS  # every way zipfile fails on a corrupt archive (see archives.ZIP_ERRORS)
 
 
 @dataclass(frozen=True)
@@ -151,14 +149,14 @@ class _Problem(Exception):
 
 
 def _open_archive(stream: IO[bytes] | io.RawIOBase, label: str) -> zipfile.ZipFile:
+    """The archive, after the central directory limits are checked from its end records."""
     try:
-        archive = zipfile.ZipFile(stream)
+        check_central_directory(stream, label)
+        return zipfile.ZipFile(stream)
+    except BadArchive as exc:
+        raise _Problem("SBOM-W001", exc.message) from exc
     except _ZIP_ERRORS as exc:
         raise _Problem("SBOM-W001", f"{label}: not a readable jar/zip archive ({exc})") from exc
-    if len(archive.filelist) > MAX_ENTRIES:
-        archive.close()
-        raise _Problem("SBOM-W001", f"{label}: more than {MAX_ENTRIES} entries; not read")
-    return archive
 
 
 def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, label: str, limit: int, *, head: bool = False) -> bytes:

@@ -14,7 +14,7 @@ from typing import Any, Mapping
 from a2c.analyzers.base import Analyzer
 from a2c.analyzers.common.archives import BadArchive, open_zip, read_member
 from a2c.analyzers.common.properties import parse_manifest, parse_properties, parse_yaml_flat
-from a2c.analyzers.java import common, dependencies
+from a2c.analyzers.java import common, configsecrets, dependencies
 from a2c.analyzers.java.jvm import JavaCommand, is_java, parse_java_cmdline
 from a2c.errors import HostError
 from a2c.hosts.base import Host, decode_text, join
@@ -153,6 +153,7 @@ class SpringBootAnalyzer(Analyzer):
                                                  join(join(cwd, log_path), "spring.log") if log_path else "") if p]}
         external = [f for f in config_files if not f.startswith("jar:")]
         findings += common.add_config_findings(info, host, external)
+        info["secrets"] = configsecrets.assign_env_vars(info["secrets"])  # one variable per secret
         for source, values in sources:
             if source.startswith("jar:"):
                 info["outboundDependencies"] = dependencies.merge(

@@ -192,7 +192,7 @@ def parse_connectors(server_xml: Any, props: Mapping[str, str] | None = None) ->
         port = resolve_placeholders(element.get("port", ""), props or {})
         connectors.append(
             {
-                "port": int(port) if port.isdigit() else port,
+                "port": port_number(port, port),
                 "protocol": element.get("protocol", "HTTP/1.1"),
                 "address": element.get("address", ""),
                 "scheme": element.get("scheme", "http"),
@@ -203,14 +203,22 @@ def parse_connectors(server_xml: Any, props: Mapping[str, str] | None = None) ->
     return connectors
 
 
+def port_number(text: str, default: Any) -> Any:
+    """A TCP port written in ASCII digits, else ``default``. ``str.isdigit`` is not the test:
+    it accepts "²" and other Unicode digits that int() refuses, and says nothing of the range."""
+    text = text.strip()
+    if text.isascii() and text.isdecimal() and len(text) <= 5 and int(text) <= 65535:
+        return int(text)
+    return default
+
+
 def http_port(connectors: list[dict[str, Any]], proc: ProcessInfo, entry: InventoryEntry) -> int:
     command = parse_java_cmdline(proc.cmdline)
     props = command.system_properties if command else {}
     for connector in connectors:
         port = connector["port"]
         if isinstance(port, str):
-            resolved = resolve_placeholders(port, props)
-            port = int(resolved) if resolved.isdigit() else port
+            port = port_number(resolve_placeholders(port, props), port)
         if isinstance(port, int) and not connector["secure"] and "AJP" not in connector["protocol"].upper():
             return port
     return entry.ports[0] if entry.ports else 8080

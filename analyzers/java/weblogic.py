@@ -24,6 +24,7 @@ import posixpath
 import re
 from typing import Any, Iterable, Mapping
 
+from a2c.analyzers.common.numbers import ascii_int, is_ascii_int
 from a2c.analyzers.base import Analyzer
 from a2c.analyzers.common.archives import BadArchive, open_zip, read_member
 from a2c.analyzers.common.properties import parse_manifest
@@ -85,7 +86,7 @@ class WebLogicAnalyzer(Analyzer):
             findings.append(Finding("WLS-W006", "warning", f"server {server} is not defined in config.xml; "
                                     f"using WebLogic's default ports", join(domain, "config", "config.xml")))
         this = dict(this or server_defaults(server))
-        if props.get("weblogic.ListenPort", "").isdigit():
+        if is_ascii_int(props.get("weblogic.ListenPort", "")):
             this["listenPort"] = int(props["weblogic.ListenPort"])
         if "weblogic.ListenAddress" in props:
             this["listenAddress"] = props["weblogic.ListenAddress"]
@@ -145,7 +146,7 @@ class WebLogicAnalyzer(Analyzer):
             "dataSources": data_sources,
             "bootProperties": boot_path if boot_secrets else "",
         }
-        info["secrets"] = list(info.get("secrets", [])) + secrets
+        info["secrets"] = configsecrets.assign_env_vars(list(info.get("secrets", [])) + secrets)
         info["outboundDependencies"] = merge([
             [jdbc_dependency(ds["url"], ds["descriptor"], name=ds["name"]) for ds in data_sources
              if ds["url"] and ds["onThisServer"]],
@@ -190,7 +191,7 @@ class WebLogicAnalyzer(Analyzer):
         secrets = info.get("secrets", [])
         for ds in wls.get("dataSources", []):
             path = ds.get("descriptor", "")
-            wanted = {s["name"]: s["envVar"] for s in secrets if s.get("foundIn") == path}
+            wanted = _wanted(secrets, path)
             if wanted:
                 template_file(host, path, generated, render,
                               lambda data, p, n=ds.get("name", ""), w=wanted: template_descriptor(data, p, n, w))
@@ -311,7 +312,7 @@ def child_text(element: Any, name: str, default: str = "") -> str:
 
 
 def _port(text: str, default: int) -> int:
-    return int(text) if text.isdigit() else default
+    return ascii_int(text, default)
 
 
 def server_defaults(name: str) -> dict[str, Any]:
@@ -469,13 +470,22 @@ def descriptor_secrets(root: Any, ds_name: str) -> list[tuple[str, int, Any]]:
     return found
 
 
-def template_descriptor(data: bytes, path: str, ds_name: str, wanted: Mapping[str, str]) -> bytes:
+def template_descriptor(data: bytes, path: str, ds_name: str, wanted: Mapping[Any, str]) -> bytes:
     """The descriptor with each listed secret replaced by its ``${ENV}`` placeholder."""
     root = parse_xml(data, path)
-    for name, _, element in descriptor_secrets(root, ds_name):
-        if name in wanted:
-            element.text = f"${{{wanted[name]}}}"
+    for name, line, element in descriptor_secrets(root, ds_name):
+        env_var = wanted.get((name, line)) or wanted.get(name)
+        if env_var:
+            element.text = f"${{{env_var}}}"
     return serialize_xml(root)
+
+
+def _wanted(secrets: list[dict[str, Any]], path: str) -> dict[Any, str]:
+    """The variables of one file's secrets by (name, line), and by name for a line that moved."""
+    mine = [s for s in secrets if s.get("foundIn") == path]
+    wanted: dict[Any, str] = {s["name"]: s["envVar"] for s in reversed(mine)}
+    wanted.update({(s["name"], int(s.get("line", 0) or 0)): s["envVar"] for s in mine})
+    return wanted
 
 
 def boot_identity_secrets(host: Host, path: str, server: str) -> list[dict[str, Any]]:

@@ -25,11 +25,12 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
+from a2c.analyzers.common.numbers import ascii_int
 from a2c.analyzers.base import Analyzer
 from a2c.analyzers.common.properties import parse_properties
 from a2c.analyzers.common.safexml import UnsafeXML, local_name, parse_xml, serialize_xml
 from a2c.analyzers.common.secrets import env_var_for, is_secret_name
-from a2c.analyzers.java import common
+from a2c.analyzers.java import common, configsecrets
 from a2c.analyzers.java.dependencies import dependency, jdbc_dependency, merge
 from a2c.analyzers.java.jvm import JavaCommand, is_java, parse_java_cmdline
 from a2c.analyzers.java.generic import DUMP_NAMES, server_process_plan, siblings_within, template_file
@@ -135,7 +136,7 @@ class WebSphereAnalyzer(Analyzer):
         render: dict[str, tuple[str, ...]] = {}
         if was.get("flavor") == "traditional":
             for path in was.get("securityFiles", []):
-                wanted = {s["name"]: s["envVar"] for s in secrets if s.get("foundIn") == path}
+                wanted = _wanted(secrets, path)
                 finder = security_secrets if path.endswith("/security.xml") else resource_secrets
                 if wanted:
                     template_file(host, path, generated, render,
@@ -147,7 +148,7 @@ class WebSphereAnalyzer(Analyzer):
                     generated[index] = patched
         else:
             for path in was.get("configFiles", []):
-                wanted = {s["name"]: s["envVar"] for s in secrets if s.get("foundIn") == path}
+                wanted = _wanted(secrets, path)
                 if wanted:
                     template_file(host, path, generated, render,
                                   lambda data, p, w=wanted: template_attributes(data, p, liberty_secrets, w,
@@ -208,7 +209,7 @@ def endpoints(entry: Any) -> list[dict[str, Any]]:
         for point in elements(special, "endPoint"):
             port = point.get("port", "")
             found.append({"name": special.get("endPointName", ""), "host": point.get("host", ""),
-                          "port": int(port) if port.isdigit() else 0})
+                          "port": ascii_int(port)})
     return found
 
 
@@ -320,7 +321,7 @@ def traditional_data_sources(host: Host, paths: Iterable[str]) -> tuple[list[dic
                 elif source["serverName"]:
                     port = source["portNumber"]
                     deps.append(dependency("jdbc", path, host=source["serverName"],
-                                           port=int(port) if port.isdigit() else _VENDOR_PORTS.get(vendor, 0),
+                                           port=ascii_int(port, _VENDOR_PORTS.get(vendor, 0)),
                                            name=name, vendor=vendor, database=source["databaseName"]))
     return sources, deps, findings
 
@@ -373,13 +374,22 @@ def resource_secrets(root: Any) -> list[AttributeSecret]:
 
 
 def template_attributes(data: bytes, path: str, finder: Callable[[Any], list[AttributeSecret]],
-                        wanted: Mapping[str, str], placeholder: str) -> bytes:
+                        wanted: Mapping[Any, str], placeholder: str) -> bytes:
     """The file with each listed secret attribute replaced by ``placeholder % env var``."""
     root = parse_xml(data, path)
     for secret in finder(root):
-        if secret.name in wanted:
-            secret.element.set(secret.attribute, placeholder % wanted[secret.name])
+        env_var = wanted.get((secret.name, secret.element.sourceline or 0)) or wanted.get(secret.name)
+        if env_var:
+            secret.element.set(secret.attribute, placeholder % env_var)
     return serialize_xml(root)
+
+
+def _wanted(secrets: list[dict[str, Any]], path: str) -> dict[Any, str]:
+    """The variables of one file's secrets by (name, line), and by name for a line that moved."""
+    mine = [s for s in secrets if s.get("foundIn") == path]
+    wanted: dict[Any, str] = {s["name"]: s["envVar"] for s in reversed(mine)}
+    wanted.update({(s["name"], int(s.get("line", 0) or 0)): s["envVar"] for s in mine})
+    return wanted
 
 
 def container_serverindex(host: Host, path: str, server: str, data: bytes | None = None) -> bytes | None:
@@ -451,7 +461,7 @@ def analyze_traditional(entry: InventoryEntry, proc: ProcessInfo, host: Host, co
         "dataSources": data_sources,
         "securityFiles": sorted({s["foundIn"] for s in secrets}),
     }
-    info["secrets"] = list(info.get("secrets", [])) + secrets
+    info["secrets"] = configsecrets.assign_env_vars(list(info.get("secrets", [])) + secrets)
     info["outboundDependencies"] = merge([deps, info.get("outboundDependencies", [])])
     paths = [server.install_root, server.profile]
     missing = []
@@ -729,7 +739,7 @@ def liberty_data_source(element: Any, variables: Mapping[str, str], path: str) -
     if source["serverName"]:
         port = source["portNumber"]
         return source, dependency("jdbc", path, host=source["serverName"],
-                                  port=int(port) if port.isdigit() else _VENDOR_PORTS.get(vendor, 0),
+                                  port=ascii_int(port, _VENDOR_PORTS.get(vendor, 0)),
                                   name=name, vendor=vendor, database=source["databaseName"])
     return source, None
 
@@ -867,7 +877,7 @@ def analyze_liberty(entry: InventoryEntry, proc: ProcessInfo, host: Host, comman
         "dataSources": config.data_sources,
         "configFiles": config.files,
     }
-    info["secrets"] = list(info.get("secrets", [])) + secrets
+    info["secrets"] = configsecrets.assign_env_vars(list(info.get("secrets", [])) + secrets)
     info["outboundDependencies"] = merge([config.dependencies, info.get("outboundDependencies", [])])
     # The install; the server folder (its own layer, even inside the install); then what lies outside both.
     paths = [server.wlp, server.server_dir]

@@ -103,6 +103,7 @@ def write_analysis(ws: Path) -> Path:
             "appId": APP_ID,
             "applicationType": "java-springboot",
             "cmdline": ["java", "-jar", "/app/app.jar"],
+            "springBoot": {"jar": "/app/app.jar"},
             "secrets": [{"name": "db.password", "foundIn": "command line", "envVar": SECRET_ENV}],
         },
         "findings": [],

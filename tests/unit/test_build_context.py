@@ -225,3 +225,75 @@ def test_custom_names_and_several_layers(tree):
     assert f"ctx/server{app / 'conf' / 'server.xml'}" in names
     assert f"ctx/application{app / 'app.jar'}" in names
     assert not any(n.startswith("layers/") for n in names)
+
+
+# -- credential stores: never streamed, whatever the plan says ---------------------------------
+
+CANARY = b"A2C-CANARY-CTX"
+
+
+@pytest.fixture
+def loot(tmp_path):
+    """A snapshot host (so /etc and /home are its own) holding credential stores beside an app."""
+    from a2c.hosts.snapshot import SnapshotHost
+
+    files = tmp_path / "snap" / "files"
+    plant = {
+        "etc/ssh/ssh_host_rsa_key": CANARY + b"-1", "etc/ssh/moduli": CANARY + b"-2", "etc/gshadow": CANARY + b"-3",
+        "etc/shadow": CANARY + b"-4", "etc/ssl/private/server.key": CANARY + b"-5",
+        "home/app/.ssh/id_rsa": CANARY + b"-6", "home/app/.pgpass": CANARY + b"-7",
+        "home/app/.docker/config.json": CANARY + b"-8", "home/app/app-notes.txt": b"notes\n",
+        "etc/app/app.conf": b"port=8080\n", "opt/app/app.jar": b"jar", "opt/app/.aws/credentials": CANARY + b"-9",
+    }
+    for path, data in plant.items():
+        (files / path).parent.mkdir(parents=True, exist_ok=True)
+        (files / path).write_bytes(data)
+    (files / "opt/app/keys").symlink_to("/etc/ssh")  # a folder reached through a link
+    (files / "opt/app/tls.key").symlink_to("/etc/ssl/private/server.key")  # a link to a store
+    (files / "opt/jre").mkdir()
+    (files / "opt/jre/key.pem").symlink_to("/etc/ssl/private/server.key")  # the same, into link_roots
+    (tmp_path / "snap" / "host.json").write_text('{"hostname": "loot", "processes": []}')
+    return SnapshotHost(str(tmp_path / "snap"))
+
+
+def _paths(data: bytes) -> set[str]:
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
+        return {"/" + m.name.split("/", 2)[2] if m.name.count("/") >= 2 else m.name for m in tar.getmembers()}
+
+
+def test_credential_stores_named_in_a_plan_are_refused(loot):
+    plan = _plan(CopyLayer("application", ("/etc/ssh", "/etc/gshadow", "/home/app/.ssh/id_rsa", "/home/app",
+                                           "/opt/app", "/etc/app", "/opt/app/keys/moduli")),
+                 CopyLayer("runtime", ("/opt/jre",), link_roots=("/etc",)), CopyLayer("system", ("/etc",)))
+    writer = ContextWriter(loot, plan, {})
+    data, tar = _tar(writer)
+    assert CANARY not in data
+    names = tar.getnames()
+    # the app's own files, and the non-secret files beside the stores, still come
+    for kept in ("/opt/app/app.jar", "/home/app/app-notes.txt", "/etc/app/app.conf"):
+        assert _name("application", kept) in names, kept
+    assert _name("system", "/etc/app/app.conf") in names
+    # the links stay links (their targets are not copied)
+    assert tar.getmember(_name("application", "/opt/app/keys")).issym()
+    assert tar.getmember(_name("application", "/opt/app/tls.key")).issym()
+    assert tar.getmember(_name("runtime", "/opt/jre/key.pem")).issym()  # not copied in place of the link
+    assert writer.stats.links_copied == []
+    refused = [entry.split(": ", 1)[0] for entry in writer.stats.refused]
+    for store in ("/etc/ssh", "/etc/gshadow", "/home/app/.ssh/id_rsa", "/home/app/.ssh", "/home/app/.pgpass",
+                  "/home/app/.docker", "/opt/app/.aws", "/etc/shadow", "/etc/ssl/private",
+                  "/opt/app/keys/moduli -> /etc/ssh/moduli", "/etc/ssl/private/server.key"):
+        assert store in refused, store
+    assert len(refused) == len(set(refused))
+    assert all(": " in entry and entry.split(": ", 1)[1] for entry in writer.stats.refused)  # each says why
+
+
+def test_generated_and_substituted_credential_stores_are_refused(loot):
+    plan = _plan(CopyLayer("application", ("/home/app",)), generated={"/home/app/.pgpass": CANARY + b"-gen",
+                                                                      "/etc/app/app.conf": b"port=9090\n"})
+    data, tar = _tar(ContextWriter(loot, plan, {}))
+    assert CANARY not in data and "generated/etc/app/app.conf" in tar.getnames()
+    writer = ContextWriter(loot, plan, {}, name_for=lambda layer, path: "files" + path, with_generated=False,
+                           substitutes={"/home/app/.pgpass": CANARY + b"-sub"})
+    data, tar = _tar(writer)
+    assert CANARY not in data and "files/home/app/app-notes.txt" in tar.getnames()
+    assert any(entry.startswith("/home/app/.pgpass: ") for entry in writer.stats.refused)

@@ -637,7 +637,7 @@ def test_snapshot_artifacts(snapshot, golden):
         ("application", ("/srv/hello",), ("/root/.aws", "/srv/hello/logs"))]
     # --urls named loopback on the host: the container's command opens it up; the CLI secret is a reference
     assert plan.entrypoint == ("dotnet", "/srv/hello/HelloApp.dll", "--urls", "http://+:5080",
-                               "--Smtp:Password=${A2C_SECRET_SMTP_PASSWORD}")
+                               "--Smtp:Password=${A2C_SECRET_SMTP_PASSWORD_2}")  # not the file's secret: its own variable
     assert "ASPNETCORE_URLS" not in plan.env and plan.env["DOTNET_SYSTEM_GLOBALIZATION_INVARIANT"] == "true"
     assert (plan.workdir, plan.writable_dirs, plan.ports, plan.health_port) == ("/srv/hello", ("/srv/hello/logs",),
                                                                                  (5080,), 5080)

@@ -184,3 +184,114 @@ def test_reads_through_links(host):
 def test_read_limit(host):
     with pytest.raises(HostError, match="larger than 10 bytes"):
         host.read_bytes("/usr/bin/jdk/release", limit=10)
+
+
+# -- issue 7: no operation reaches the real machine, whatever the links -----------------------
+@pytest.fixture
+def worker(tmp_path):
+    """Files of "the worker" that a snapshot's links aim at."""
+    folder = tmp_path / "worker"
+    (folder / "etc").mkdir(parents=True)
+    (folder / "etc" / "hostname").write_text("WORKER-CANARY\n")
+    return folder
+
+
+def test_files_link_is_refused(tmp_path, worker):
+    snap = tmp_path / "snap"
+    snap.mkdir()
+    os.symlink(worker, snap / "files")
+    with pytest.raises(InvalidFile, match="not a folder"):
+        SnapshotHost(str(snap))
+    (snap / "files").unlink()
+    (snap / "files").write_text("a file")
+    with pytest.raises(InvalidFile, match="not a folder"):
+        SnapshotHost(str(snap))
+
+
+def test_host_json_link_is_refused_without_echo(tmp_path, worker):
+    snap = tmp_path / "snap"
+    snap.mkdir()
+    (worker / "host.json").write_text('{"hostname": "WORKER-CANARY", "processes": "x"}')
+    os.symlink(worker / "host.json", snap / "host.json")
+    with pytest.raises(InvalidFile, match="host.json") as caught:
+        SnapshotHost(str(snap))
+    assert "CANARY" not in caught.value.message
+
+
+@pytest.mark.parametrize(("document", "where"), [
+    ([], "$: [] is not of type 'object'"),
+    ({"processes": [{"cmdline": ["java"]}]}, "$.processes[0]: 'pid' is a required property"),
+    ({"processes": [{"pid": "x"}]}, "$.processes[0].pid: 'x' is not of type 'integer'"),
+    ({"processes": [{"pid": 1, "cmdline": "java -jar x"}]}, "$.processes[0].cmdline"),
+    ({"processes": [{"pid": 1, "environ": {"A": 1}}]}, "$.processes[0].environ.A"),
+    ({"processes": [{"pid": 1, "listening": [{"port": 70000}]}]}, "$.processes[0].listening[0].port"),
+    ({"processes": [{"pid": 1, "connections": [{"remotePort": 1}]}]}, "$.processes[0].connections[0]"),
+    ({"processes": {"pid": 1}}, "$.processes"),
+    ({"osRelease": ["debian"]}, "$.osRelease"),
+    ({"hostname": 7}, "$.hostname"),
+    ({"processes": [{"pid": True}]}, "$.processes[0].pid"),
+])
+def test_host_json_is_validated(tmp_path, document, where):
+    (tmp_path / "host.json").write_text(json.dumps(document))
+    with pytest.raises(InvalidFile) as caught:
+        SnapshotHost(str(tmp_path))
+    assert "host.json" in caught.value.message and where in caught.value.message
+
+
+@pytest.mark.parametrize("text", ['{"createTime": NaN}', "[" * 50_000 + "]" * 50_000, '{"hostname": "\\ud800"'])
+def test_host_json_odd_json(tmp_path, text):
+    (tmp_path / "host.json").write_text(text)
+    with pytest.raises(InvalidFile, match="host.json"):
+        SnapshotHost(str(tmp_path))
+
+
+def test_huge_host_json_value_is_cut(tmp_path):
+    (tmp_path / "host.json").write_text(json.dumps({"processes": [{"pid": "9" * 5_000_000}]}))
+    with pytest.raises(InvalidFile) as caught:
+        SnapshotHost(str(tmp_path))
+    assert len(caught.value.message) < 1000
+
+
+def test_every_file_operation_refuses_a_swapped_files_folder(root, worker):
+    """files/ replaced by a link to the worker after the snapshot was opened: nothing reads through it."""
+    host = SnapshotHost(str(root))
+    shutil.move(str(root / "files"), str(root / "files.real"))
+    os.symlink(worker, root / "files")
+    path = "/etc/hostname"
+    with pytest.raises(HostError):
+        host.open(path)
+    with pytest.raises(HostError):
+        host.read_bytes(path)
+    with pytest.raises(HostError):
+        host.read_text(path)
+    with pytest.raises(HostError):
+        host.lstat(path)
+    with pytest.raises(HostError):
+        host.list_dir("/etc")
+    with pytest.raises(HostError):
+        host.list_dir("/")
+    with pytest.raises(HostError):
+        host.open("/")
+    assert host.stat(path) is None
+    assert not host.exists(path) and not host.is_file(path) and not host.is_dir("/etc")
+    assert host.glob_names("/etc") == []
+
+
+def test_zip_reads_go_through_the_checks(root, worker):
+    import zipfile
+
+    from a2c.analyzers.common import archives
+
+    with zipfile.ZipFile(worker / "etc" / "app.jar", "w") as jar:
+        jar.writestr("META-INF/MANIFEST.MF", "WORKER-CANARY")
+    host = SnapshotHost(str(root))
+    shutil.move(str(root / "files"), str(root / "files.real"))
+    os.symlink(worker, root / "files")
+    with pytest.raises(HostError, match="outside the snapshot"):
+        with archives.open_zip(host, "/etc/app.jar"):
+            pass
+
+
+def test_parent_link_inside_the_snapshot_is_followed_inside(host):
+    assert host.read_text("/usr/bin/escape-abs/passwd") == "snapshot-passwd\n"
+    assert host.list_dir("/usr/bin/escape-abs") == ["passwd"]
