@@ -708,3 +708,29 @@ def test_settings_edited_after_analysis_leak_nothing(snapshot, tmp_path):
     generated = plan.generated["/srv/hello/appsettings.json"].decode()
     assert "Late-S3cret" not in generated and '"ApiKey": "${A2C_SECRET_APIKEY}"' in generated
     assert "A2C_SECRET_APIKEY" in plan.render_at_start["/srv/hello/appsettings.json"]
+
+
+def test_other_config_files_of_the_publish_folder_are_templated(tmp_path):
+    """A .env, a secrets.json and an App.config beside the dll are copied into the image like the
+    settings are, so their secrets are found at analyze and are placeholders in the image."""
+    copy = tmp_path / "snap"
+    shutil.copytree(SNAPSHOT, copy)
+    app = copy / "files/srv/hello"
+    (app / ".env").write_text("export SMTP_PASSWORD='Env-Canary-7f3a'\nLOG_LEVEL=debug\n")
+    (app / "secrets.json").write_text('{"Payments": {"ApiKey": "Json-Canary-7f3a"}, "Region": "eu"}\n')
+    (app / "HelloApp.dll.config").write_text(
+        '<configuration><appSettings><add key="DbPassword" value="Xml-Canary-7f3a"/>'
+        '<add key="Theme" value="dark"/></appSettings></configuration>\n')
+    host = SnapshotHost(str(copy))
+    analyzer = DotnetCoreAnalyzer()
+    entry = next(e for p in host.scan_processes()[0] if (e := classify_process(p, host, [analyzer], [])) and p.pid == 3100)
+    document = build_document(analyzer.analyze(entry, host.process(3100), host))
+    found = {(s["foundIn"].rsplit("/", 1)[-1], s["name"]) for s in document["analysisInfo"]["secrets"]}
+    assert {(".env", "SMTP_PASSWORD"), ("secrets.json", "Payments:ApiKey"), ("HelloApp.dll.config", "DbPassword")} <= found
+    assert "Canary-7f3a" not in json.dumps(document)
+    plan = analyzer.plan(document, host)
+    for name in (".env", "secrets.json", "HelloApp.dll.config"):
+        generated = plan.generated[f"/srv/hello/{name}"].decode()
+        assert "Canary-7f3a" not in generated and "${A2C_SECRET_" in generated, name
+        assert f"/srv/hello/{name}" in plan.render_at_start
+    assert "dark" in plan.generated["/srv/hello/HelloApp.dll.config"].decode()
