@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import traceback
 
@@ -16,7 +17,7 @@ import click
 from a2c import __version__
 from a2c.cli.context import AppContext
 from a2c.cli.output import Output, printable
-from a2c.errors import A2CError, ExitStatus
+from a2c.errors import A2CError, ExitStatus, crash_summary
 
 log = logging.getLogger("a2c")
 
@@ -58,8 +59,10 @@ _register()
 
 
 def main(argv: list[str] | None = None) -> None:
-    json_mode = "--json" in (argv if argv is not None else sys.argv[1:])
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    args = argv if argv is not None else sys.argv[1:]
+    # Whatever turns JSON on (the flag or A2C_JSON_MODE) makes errors JSON too.
+    json_mode = "--json" in args or _env_flag("A2C_JSON_MODE")
+    debug = "--debug" in args or _env_flag("A2C_DEBUG")
     state: dict[str, AppContext] = {}
     try:
         cli.main(args=argv, prog_name="a2c", standalone_mode=False, auto_envvar_prefix="A2C", obj=state)
@@ -81,6 +84,11 @@ def main(argv: list[str] | None = None) -> None:
             _report(json_mode, known.message, known.hint, known.exit_status)
             sys.exit(known.exit_status)
         _unexpected(exc, json_mode, debug)
+
+
+def _env_flag(name: str) -> bool:
+    """A boolean option set through the environment, read the way click reads it."""
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "t", "yes", "y", "on")
 
 
 def _workspace_failure(exc: BaseException, app: AppContext | None) -> A2CError | None:
@@ -105,8 +113,10 @@ def _unexpected(exc: Exception, json_mode: bool, debug: bool) -> None:
     where = _log_path()
     hint = f"The details are in {where}." if where else ""
     hint += " Run again with --debug to see the traceback." if not debug else ""
-    _report(json_mode, f"unexpected error: {type(exc).__name__}: {shorten(str(exc))}", hint.strip(),
-            ExitStatus.UNEXPECTED)
+    # By type and place, not by message: an exception raised over host input can quote a value
+    # (a password in "invalid literal for int()"); --debug prints everything.
+    what = f"{type(exc).__name__}: {shorten(str(exc))}" if debug else crash_summary(exc)
+    _report(json_mode, f"unexpected error: {what}", hint.strip(), ExitStatus.UNEXPECTED)
     if debug:
         traceback.print_exc()
     sys.exit(ExitStatus.UNEXPECTED)

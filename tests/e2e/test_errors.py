@@ -129,3 +129,16 @@ def test_artifacts_only_needs_no_docker(run_a2c, workspace, tmp_path):
     assert result.exit_code == 0, result
     assert (workspace / "java-generic-0badf00d" / "Artifacts" / "Dockerfile").exists()
     assert (workspace / "java-generic-0badf00d" / "deployment.json").exists()
+
+
+@pytest.mark.parametrize("how", ["flag", "environment"])
+def test_errors_are_json_whatever_turns_json_on(run_a2c, workspace, how):
+    workspace.mkdir()
+    (workspace / "inventory.json").write_text("{}")
+    args = ("--json",) if how == "flag" else ()
+    result = run_a2c(*args, "analyze", "--application-id", "java-tomcat-00000000",
+                     env={"A2C_JSON_MODE": "1"} if how == "environment" else None)
+    assert result.exit_code == ExitStatus.NOT_FOUND
+    error = json.loads(result.stdout)
+    assert error["exitStatus"] == ExitStatus.NOT_FOUND and "java-tomcat-00000000" in error["error"] and error["hint"]
+    assert "Traceback" not in result.stderr
