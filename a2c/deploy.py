@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +23,7 @@ class DeploymentRequest:
     push: bool = False
     aws_profile: str | None = None
     aws_region: str | None = None
+    registry: str | None = None  # push there instead of the account's ECR registry
 
 
 def check_targets(deployment: dict[str, Any], source: str) -> None:
@@ -48,8 +48,9 @@ def push_to_ecr(workspace: Workspace, request: DeploymentRequest, deployment: di
     from a2c.gateways.docker_engine import DockerEngine, push_image
 
     config = load_config()
-    clients = AwsClients(profile=request.aws_profile or (config.awsProfile if config and config.awsProfile != "default" else None),
-                         region=request.aws_region or (config.awsRegion if config else None) or None)
+    clients = AwsClients(request.aws_profile, request.aws_region,
+                         saved_profile=config.awsProfile if config and config.awsProfile != "default" else None,
+                         saved_region=(config.awsRegion if config else None) or None)
     account = clients.account_id()
     reporter.step(f"AWS prerequisite check succeeded (account {account}, region {clients.region})")
     engine = DockerEngine.connect()
@@ -58,10 +59,10 @@ def push_to_ecr(workspace: Workspace, request: DeploymentRequest, deployment: di
     uri = ensure_ecr_repository(clients, repo_name)
     reporter.step(f"ECR repository {uri}")
     user, password, _registry = ecr_login(clients)
-    # Tests (and private registries that mirror ECR) name another registry host for the push.
-    override = os.environ.get("A2C_ECR_REGISTRY")
-    if override:
-        uri = f"{override.rstrip('/')}/{repo_name}"
+    # A registry in front of (or instead of) the account's ECR: a mirror, a pull-through proxy,
+    # a local registry. It is given the same ECR credentials.
+    if request.registry:
+        uri = f"{request.registry.rstrip('/')}/{repo_name}"
     pushed = push_image(engine, local, uri, deployment["ecrParameters"]["ecrRepoTag"], user, password, reporter.detail)
     reporter.step(f"Pushed {local} to {pushed}")
     return pushed

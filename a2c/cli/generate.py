@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import re
+
 import click
 
 from a2c.cli.context import AppContext
+
+
+_REGISTRY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?(?:/[a-z0-9]+(?:[._/-][a-z0-9]+)*)?")
+
+
+def _registry(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value and not _REGISTRY.fullmatch(value):
+        raise click.BadParameter(f"{value!r} is not a registry host (HOST[:PORT][/PATH], e.g. 127.0.0.1:5000)")
+    return value or None
 
 
 @click.group("generate", help="Generate deployment artifacts for AWS.")
@@ -18,15 +29,20 @@ def group() -> None:
 @click.option("--application-id", "app_id", required=True, metavar="ID", help="A containerized application.")
 @click.option("--image-uri", metavar="URI", help="Image the template runs (default: the ECR image when pushed, else the local name).")
 @click.option("--push", is_flag=True, help="Create the ECR repository if needed and push the image to it.")
-@click.option("--profile", "aws_profile", metavar="NAME", help="AWS profile (default: the one `a2c init` saved).")
-@click.option("--region", "aws_region", metavar="REGION", help="AWS region (default: the one `a2c init` saved).")
+@click.option("--profile", "aws_profile", metavar="NAME",
+              help="AWS profile (default: AWS_PROFILE, then the one `a2c init` saved).")
+@click.option("--region", "aws_region", metavar="REGION",
+              help="AWS region (default: AWS_REGION or AWS_DEFAULT_REGION, then the one `a2c init` saved).")
+@click.option("--registry", metavar="HOST[:PORT][/PATH]", envvar="A2C_REGISTRY", callback=_registry,
+              help="With --push: push to this registry (a mirror or pull-through proxy of ECR, or a local registry) "
+                   "instead of the account's ECR registry, with the same ECR credentials. Also A2C_REGISTRY.")
 @click.pass_obj
 def app_deployment(app: AppContext, app_id: str, image_uri: str | None, push: bool, aws_profile: str | None,
-                   aws_region: str | None) -> None:
+                   aws_region: str | None, registry: str | None) -> None:
     from a2c.deploy import DeploymentRequest, generate_app_deployment
 
     request = DeploymentRequest(app_id=app_id, image_uri=image_uri, push=push, aws_profile=aws_profile,
-                                aws_region=aws_region)
+                                aws_region=aws_region, registry=registry)
     result = generate_app_deployment(app.workspace, request, app.output)
     stack = result["stackName"]
 

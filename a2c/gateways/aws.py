@@ -4,23 +4,35 @@ from __future__ import annotations
 
 import base64
 import os
-from typing import Any
+from typing import Any, Mapping
 
 from a2c import __version__
 from a2c.errors import AWSError
 
 
-class AwsClients:
-    """boto3 clients built once from profile, region and endpoint (tests point it at moto)."""
+def resolve_profile_region(profile: str | None, region: str | None, environ: Mapping[str, str],
+                           saved_profile: str | None = None, saved_region: str | None = None) -> tuple[str | None, str | None]:
+    """The AWS profile and region by the standard precedence: the command's flags, then
+    ``AWS_PROFILE`` / ``AWS_REGION`` / ``AWS_DEFAULT_REGION``, then what ``a2c init`` saved.
+    None leaves the choice to botocore (its default profile, the profile's own region)."""
+    chosen_profile = profile or environ.get("AWS_PROFILE") or saved_profile or None
+    chosen_region = region or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or saved_region or None
+    return chosen_profile, chosen_region
 
-    def __init__(self, profile: str | None = None, region: str | None = None, endpoint_url: str | None = None) -> None:
+
+class AwsClients:
+    """boto3 clients built once from profile and region. Endpoints are botocore's own standard
+    settings (``AWS_ENDPOINT_URL``, ``AWS_ENDPOINT_URL_<SERVICE>``, ``endpoint_url`` in the
+    profile), which is how tests point a2c at moto server too."""
+
+    def __init__(self, profile: str | None = None, region: str | None = None, *, saved_profile: str | None = None,
+                 saved_region: str | None = None) -> None:
         import boto3
         import botocore.exceptions
 
-        self.endpoint_url = endpoint_url or os.environ.get("A2C_AWS_ENDPOINT_URL") or None
+        profile, region = resolve_profile_region(profile, region, os.environ, saved_profile, saved_region)
         try:
-            self.session = boto3.Session(profile_name=profile or None,
-                                         region_name=region or os.environ.get("AWS_REGION") or None)
+            self.session = boto3.Session(profile_name=profile, region_name=region)
         except botocore.exceptions.ProfileNotFound as exc:
             name = exc.kwargs.get("profile", profile)
             raise AWSError(f"AWS profile {name!r} not found",
@@ -36,8 +48,7 @@ class AwsClients:
     def client(self, service: str) -> Any:
         from botocore.config import Config
 
-        return self.session.client(service, endpoint_url=self.endpoint_url,
-                                   config=Config(user_agent_extra=f"a2c/{__version__}", retries={"max_attempts": 5}))
+        return self.session.client(service, config=Config(user_agent_extra=f"a2c/{__version__}", retries={"max_attempts": 5}))
 
     def account_id(self) -> str:
         return str(call(self.client("sts").get_caller_identity)["Account"])

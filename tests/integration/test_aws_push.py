@@ -1,7 +1,8 @@
 """``a2c generate app-deployment --push`` against stand-ins for AWS: moto server answers the ECR
 API (create/describe repository, authorization token) and a real distribution registry with
-htpasswd basic auth stands in for ECR's registry, reached through the A2C_ECR_REGISTRY
-override. The Docker engine really pushes; skopeo and the registry's HTTP API check what landed.
+htpasswd basic auth stands in for ECR's registry, reached through the documented
+``--registry`` option (``A2C_REGISTRY``); moto is reached through botocore's standard
+``AWS_ENDPOINT_URL``. The Docker engine really pushes; skopeo and the registry's HTTP API check what landed.
 
 What these stand-ins cannot check:
 - ECR's real auth semantics: the token is a fixed ``AWS:<account>-auth-token`` from moto, it
@@ -73,7 +74,7 @@ def aws_env(monkeypatch, tmp_path):
     """An environment with no AWS settings at all: no AWS_* variables, empty config and
     credentials files, no instance metadata. Tests add what they need."""
     for key in list(os.environ):
-        if key.startswith("AWS_") or key in ("A2C_AWS_ENDPOINT_URL", "A2C_ECR_REGISTRY"):
+        if key.startswith("AWS_") or key in ("A2C_REGISTRY",):
             monkeypatch.delenv(key)
     empty = tmp_path / "aws"
     empty.mkdir()
@@ -168,10 +169,10 @@ def test_push_creates_repository_pushes_image_and_templates_it(workspace, run_a2
                                                                ecr_registry):
     write_analysis(workspace)
     env = {**aws_env, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-           "A2C_AWS_ENDPOINT_URL": moto.url, "A2C_ECR_REGISTRY": ecr_registry.address}
+           "AWS_ENDPOINT_URL": moto.url}
 
     result = run_a2c("--json", "generate", "app-deployment", "--application-id", APP_ID, "--push",
-                     "--region", REGION, env=env)
+                     "--region", REGION, "--registry", ecr_registry.address, env=env)
 
     assert result.exit_code == 0, result
     output = result.json()
@@ -230,7 +231,7 @@ def test_push_with_wrong_registry_credentials_fails_clearly(workspace, run_a2c, 
                                                             foreign_registry):
     write_analysis(workspace)
     env = {**aws_env, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-           "A2C_AWS_ENDPOINT_URL": moto.url, "A2C_ECR_REGISTRY": foreign_registry.address}
+           "AWS_ENDPOINT_URL": moto.url, "A2C_REGISTRY": foreign_registry.address}
 
     result = run_a2c("generate", "app-deployment", "--application-id", APP_ID, "--push", "--region", REGION, env=env)
 
@@ -255,8 +256,8 @@ def test_push_with_wrong_registry_credentials_fails_clearly(workspace, run_a2c, 
 def test_push_without_aws_credentials_exits_10(workspace, run_a2c, docker_client, aws_env, moto, json_mode):
     write_analysis(workspace)
     # The endpoint stays moto's, so nothing could reach AWS even if credentials turned up somewhere.
-    env = {**aws_env, "A2C_AWS_ENDPOINT_URL": moto.url}
-    assert not any(k.startswith("AWS_") and k not in aws_env for k in {**os.environ, **env})
+    env = {**aws_env, "AWS_ENDPOINT_URL": moto.url}
+    assert not any(k.startswith("AWS_") and k not in aws_env and k != "AWS_ENDPOINT_URL" for k in {**os.environ, **env})
 
     args = ["generate", "app-deployment", "--application-id", APP_ID, "--push", "--region", REGION]
     result = run_a2c(*(["--json"] if json_mode else []), *args, env=env, timeout=120)
