@@ -18,7 +18,7 @@ from a2c.errors import A2CError, AppNotFound, BuildFailed, InvalidFile
 from a2c.generate.container import render_container_artifacts
 from a2c.generate.safe import http_path
 from a2c.hosts.base import Host
-from a2c.model import BuildPlan
+from a2c.model import BuildPlan, json_fields
 from a2c.progress import Reporter
 from a2c.workspace import ANALYSIS, DEPLOYMENT, Workspace, atomic_write_json, encode_text
 
@@ -51,7 +51,7 @@ class ContainerizeResult:
     notes: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        data = {k: v for k, v in self.__dict__.items() if k != "validation"}
+        data = json_fields(self)
         data["validation"] = None if self.validation is None else {
             "url": self.validation.url, "status": self.validation.status, "seconds": round(self.validation.seconds, 1)}
         return data

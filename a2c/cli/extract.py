@@ -6,6 +6,7 @@ import click
 
 from a2c.cli.containerize import application_id_option, locked
 from a2c.cli.context import AppContext
+from a2c.model import json_fields
 
 
 @click.command("extract", help="Write ID/ID-extraction.tar: the application's files, its analysis.json and the "
@@ -28,6 +29,6 @@ def command(app: AppContext, app_id: str, snapshot: str | None) -> None:
         process = None
     with locked(workspace, app_id, create=False):
         result = extract_application(workspace, app_id, host, app.registry(), app.output, process)
-    app.output.result(result.__dict__, lambda: app.output.next_steps(
+    app.output.result(json_fields(result), lambda: app.output.next_steps(
         "Copy the archive to a machine with Docker and a2c installed",
         f"a2c containerize --input-archive {result.archive}"))

@@ -42,7 +42,7 @@ def test_plain_java_process_mode_runs(plain_java_app, run_a2c, workspace, jre_im
     assert result.exit_code == 0, result
     assert result.json()["validation"]["status"] == 200
     # Process mode copies what the command line names, not the disk.
-    assert result.json()["context_files"] < 10
+    assert result.json()["contextFiles"] < 10
     # No secret anywhere: not in analysis.json, the artifacts, or any layer of the image.
     for path in (workspace / app_id).rglob("*"):
         if path.is_file():
@@ -65,7 +65,7 @@ def test_hand_edited_dockerfile_is_kept_by_build_only(plain_java_app, run_a2c, w
 
     rebuilt = run_a2c("--json", "containerize", "--application-id", app_id, "--build-only")
     assert rebuilt.exit_code == 0, rebuilt
-    assert "Dockerfile" in rebuilt.json()["kept_edited"]
+    assert "Dockerfile" in rebuilt.json()["keptEdited"]
     assert docker_client.images.get(rebuilt.json()["image"]).labels["edited.by"] == "hand"
     # A normal run keeps the edit too (and says so), instead of overwriting the user's work.
     again = run_a2c("containerize", "--application-id", app_id, "--no-validate")

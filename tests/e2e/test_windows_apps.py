@@ -47,7 +47,7 @@ def test_iis_and_services_through_the_cli(run_a2c, workspace, tmp_path):
     result = run_a2c("--json", "containerize", "--application-id", site, "--snapshot", str(snapshot),
                      "--artifacts-only")
     assert result.exit_code == 0, result
-    assert result.json()["context_files"] > 0
+    assert result.json()["contextFiles"] > 0
 
 
 def test_generate_refuses_linux_fargate_for_a_windows_site(run_a2c, workspace, tmp_path):
