@@ -250,8 +250,10 @@ def containerize(workspace: Workspace, request: ContainerizeRequest, host: Host,
         result.notes.append(f"link kept as a link (its target is not copied): {link}")
     for path in writer.stats.unreadable:
         result.notes.append(f"could not read {path}; not in the image")
-    for entry in writer.stats.refused:
+    for entry in writer.stats.refused:  # loud: an app that needs one (a TLS keystore) must get it at run time
         result.notes.append(f"credential store left out of the image: {entry}")
+        reporter.warn(f"left out of the image (a credential store; supply it at run time, e.g. from Secrets "
+                      f"Manager or a mounted volume): {entry}")
     reporter.step(f"Built {image} ({built.size // (1024 * 1024)} MiB, {writer.stats.files} files from the host)")
     if request.build_only:
         return result

@@ -10,6 +10,8 @@ secret, so masking keeps the rest (``jdbc:postgresql://u:****@db:5432/x`` still 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import collections
 import functools
 import json
@@ -31,7 +33,8 @@ _SECRET_PAIRS = {("api", "key"), ("access", "key"), ("private", "key"), ("secret
 # Settings about a secret that are not the secret itself: password.file, token.expiry, keystore.type.
 _NOT_SECRET_WORDS = {"file", "path", "location", "dir", "url", "uri", "provider", "algorithm", "type", "length",
                      "policy", "expiry", "expiration", "expires", "ttl", "timeout", "validity", "header", "name",
-                     "enabled", "required", "prefix", "format", "encoder"}
+                     "enabled", "required", "prefix", "format", "encoder", "label", "message", "text", "title",
+                     "hint", "description", "help", "placeholder", "env"}
 # Words that make a random-looking value a secret (STRIPE_KEY=sk_live_…, hmac.salt=…).
 _KEYISH_WORDS = {"key", "auth", "sig", "signature", "hmac", "salt", "seed", "bearer", "cookie", "sas", "pin",
                  "session", "license", "licence", "cred", "creds"}
@@ -119,8 +122,11 @@ def _is_placeholder(text: str) -> bool:
 _PEM = re.compile(r"-----BEGIN ((?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?)-----.*?(?:-----END \1-----|\Z)", re.DOTALL)
 _JWT = re.compile(r"(?<![A-Za-z0-9_\-])eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*")
 _AWS_KEY_ID = re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])")
-# HTTP credentials as an Authorization header carries them: "Basic dXNlcjpwdw==", "Bearer abc…".
-_AUTH_SCHEME = re.compile(r"(?i)(?<![A-Za-z0-9])(?:basic|bearer|digest|token)[ \t]+(?P<cred>[A-Za-z0-9+/_\-~.=]{8,})")
+# HTTP credentials as an Authorization header carries them: "Basic dXNlcjpwdw==" (base64 of
+# user:password), "Bearer <random token>". Case-sensitive, as headers write them: "basic setup"
+# and "Basic Information System" are prose.
+_AUTH_VALUE = re.compile(r"\s*(?:Basic|Bearer|Digest|Token|Negotiate)[ \t]+(?P<cred>\S+)\s*", re.IGNORECASE)
+_AUTH_SCHEME = re.compile(r"(?<![A-Za-z0-9])(?:Basic|Bearer|Digest)[ \t]+(?P<cred>[A-Za-z0-9+/_\-~.=]{8,})")
 # //user:password@host — the password holds no '/', '?', '#' or blank (RFC 3986 escapes them), and
 # the '@' that ends it is the last one before the host.
 _URL_USERINFO = re.compile(r"//[^:/@\s?#]*:(?P<pw>[^\s/?#]*?)@(?=[^@\s/?#]*(?:[/?#\s\"'<>]|$))")
@@ -243,11 +249,30 @@ def _group_spans(pattern: re.Pattern[str], text: str, group: str | int = 0) -> l
     return spans
 
 
+def _auth_spans(text: str) -> list[Span]:
+    """HTTP credentials: base64 after Basic (whole quads, with a colon inside once decoded), a
+    random-looking token after Bearer or Digest."""
+    spans = []
+    for match in _AUTH_SCHEME.finditer(text):
+        cred = match.group("cred")
+        if match.group(0).startswith("Basic"):
+            try:
+                decoded = base64.b64decode(cred, validate=True)
+            except (ValueError, binascii.Error):
+                continue
+            if b":" not in decoded:
+                continue
+        elif not looks_random(cred):
+            continue
+        spans.append(match.span("cred"))
+    return spans
+
+
 def _shape_spans(text: str) -> list[Span]:
     """The secret parts of a value by shape alone, wherever in the value they stand."""
     return (_group_spans(_PEM, text) + _group_spans(_JWT, text) + _group_spans(_AWS_KEY_ID, text)
             + _group_spans(_URL_USERINFO, text, "pw") + _group_spans(_ORACLE_USER, text, "pw")
-            + _group_spans(_AUTH_SCHEME, text, "cred")
+            + _auth_spans(text)
             + _pair_spans(text) + _quoted_pair_spans(text) + _flag_spans(text))
 
 
@@ -332,6 +357,8 @@ def secret_spans(value: str, name: str = "") -> list[Span]:
     whole = [(0, len(value))]
     if name and (is_secret_name(name) or (_is_keyish_name(name) and looks_random(value))):
         return whole
+    if name and _is_keyish_name(name) and (scheme := _AUTH_VALUE.fullmatch(value)):
+        return [scheme.span("cred")]  # upstream.auth=Basic …: an Authorization value under an auth-ish name
     stripped = value.strip()
     if _is_json_name(name) or (stripped[:1] in "{[" and stripped[-1:] in "}]"):
         found = _json_spans(value)

@@ -77,9 +77,11 @@ def mask_arguments(args: list[str]) -> tuple[list[str], list[dict[str, Any]]]:
             secrets.append(_argument_secret(match.group(2), index + 1))
             continue
         # A secret by its shape (a connection string or URL with a password), whatever its flag.
+        # Each masked part gets its own secret, in order: the artifacts put one variable per mask.
         if masked[index] == arg and (spans := secret_spans(arg)):
             masked[index] = mask_spans(arg, spans)
-            secrets.append(_argument_secret(f"argument{index}", index))
+            secrets += [_argument_secret(f"argument{index}" + (f".{number}" if number > 1 else ""), index)
+                        for number in range(1, len(spans) + 1)]
     return masked, secrets
 
 

@@ -385,8 +385,8 @@ def secret_lines(text: str) -> list[int]:
 
 
 def unscannable_secrets(host: Host, paths: Iterable[str]) -> dict[str, list[int]]:
-    """{path: secret-looking lines} for the configuration files whose format the secret scanner
-    cannot template (it would copy them as they are)."""
+    """{path: secret-looking lines} for the configuration files the secret scanner cannot template:
+    binary ones (any text file it line-scans, whatever its name: app.env.prod is templated)."""
     from a2c.analyzers.java import configsecrets
 
     found: dict[str, list[int]] = {}
@@ -394,9 +394,12 @@ def unscannable_secrets(host: Host, paths: Iterable[str]) -> dict[str, list[int]
         if configsecrets.kind_of(path):
             continue
         try:
-            lines = secret_lines(decode_text(host.read_bytes(path, limit=MAX_CONFIG_SIZE)))
+            data = host.read_bytes(path, limit=MAX_CONFIG_SIZE)
         except HostError:
             continue
+        if not configsecrets.is_binary(data):
+            continue
+        lines = secret_lines(decode_text(data))
         if lines:
             found[path] = lines
     return found

@@ -70,3 +70,29 @@ def test_yaml_double_quoted_stays_yaml(render_function, tmp_path):
 
     out = _render(render_function, tmp_path / "application.yml", 'spring:\n  password: "${A2C_SECRET_X}"\n')
     assert yaml.safe_load(out)["spring"]["password"] == NASTY
+
+
+PEM = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\r\nBKcwggSjAgEAAoIBAQC7\tx\n-----END PRIVATE KEY-----\n"
+
+
+def _render_value(function: str, path, text: str, value: str) -> str:
+    path.write_text(text)
+    subprocess.run(["sh", "-c", function + f'a2c_render "{path}" A2C_SECRET_X'], check=True,
+                   env={**os.environ, "A2C_SECRET_X": value}, timeout=10)
+    return path.read_text()
+
+
+def test_a_multi_line_secret_stays_one_value_in_every_format(render_function, tmp_path):
+    """A PEM key (templated out of a YAML block scalar or a JSON string) comes back whole."""
+    import yaml
+
+    from a2c.analyzers.common.properties import parse_properties
+
+    out = _render_value(render_function, tmp_path / "a.json", '{"key": "${A2C_SECRET_X}", "n": 1}\n', PEM)
+    assert json.loads(out) == {"key": PEM, "n": 1}
+    out = _render_value(render_function, tmp_path / "a.yml", 'tls:\n  key: "${A2C_SECRET_X}"\nn: 1\n', PEM)
+    assert yaml.safe_load(out) == {"tls": {"key": PEM}, "n": 1}
+    out = _render_value(render_function, tmp_path / "a.properties", "tls.key=${A2C_SECRET_X}\nn=1\n", PEM)
+    assert parse_properties(out) == {"tls.key": PEM, "n": "1"}
+    out = _render_value(render_function, tmp_path / "a.xml", '<c><k v="${A2C_SECRET_X}"/></c>\n', PEM)
+    assert etree.fromstring(out.encode()).find("k").get("v") == PEM

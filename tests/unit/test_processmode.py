@@ -162,3 +162,12 @@ def test_the_scan_is_bounded(tmp_path, monkeypatch):
 ])
 def test_secret_lines(text, lines):
     assert secret_lines(text) == lines
+
+
+def test_only_binary_files_are_left_out_as_unscannable(tmp_path):
+    """A text file of any name is line-scanned and templated, so it is copied; a binary one holding
+    a secret-looking line cannot be templated, so it stays out."""
+    host = _snapshot(tmp_path, {"/opt/app/app.env.prod": b"DB_PASSWORD=hunter2\n",
+                                "/opt/app/blob.dat": b"\x00\x01\x02\x03" * 64 + b"\npassword=hunter2\n"})
+    assert processmode.unscannable_secrets(host, ["/opt/app/app.env.prod", "/opt/app/blob.dat"]) == {
+        "/opt/app/blob.dat": [2]}

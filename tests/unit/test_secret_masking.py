@@ -384,3 +384,23 @@ def test_masking_never_raises_and_is_idempotent(value, name):
     once = mask_value(value, name)
     assert mask_value(once, name) == once
     assert mask_cmdline([value, name]) == mask_cmdline(mask_cmdline([value, name]))
+
+
+@pytest.mark.parametrize("name, value", [
+    ("APP_TITLE", "Basic Information System"),
+    ("login.help", "Enter your token carefully please"),
+    ("app.note", "Bearer authentication required"),
+    ("i18n.token.label", "Your token"),
+    ("app.password.hint", "At least 12 characters"),
+])
+def test_prose_about_credentials_is_not_a_credential(name, value):
+    assert not has_secret(value, name) and mask_value(value, name) == value
+
+
+@pytest.mark.parametrize("name, value, masked", [
+    ("", "Authorization: Basic dXNlcjpwYXNzd29yZA==", "Authorization: Basic ****"),
+    ("", "Bearer sk9Xa0Qz81LmPp2R7tYv", "Bearer ****"),
+    ("upstream.auth", "Basic anything-at-all", "Basic ****"),
+])
+def test_http_credentials_are_masked(name, value, masked):
+    assert mask_value(value, name) == masked

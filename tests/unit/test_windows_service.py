@@ -369,3 +369,12 @@ def test_inventory_fields_and_a_placeholder_process_with_a_pid(host):
     assert result.analysis_info["ports"] == [{"localPort": 9090, "protocol": "tcp"}]
     stale = WindowsServiceAnalyzer().analyze(entry, ProcessInfo(pid=2204, cmdline=()), host)
     assert stale.analysis_info["processId"] == 3120  # the service list's pid, not an old inventory's
+
+
+def test_each_shaped_secret_in_one_argument_gets_its_own_variable():
+    from a2c.analyzers.dotnet.service import mask_arguments
+
+    masked, secrets = mask_arguments(["--feeds=https://u:p1@a/x,https://v:p2@b/y", "Server=db;Password=p3;"])
+    assert masked == ["--feeds=https://u:****@a/x,https://v:****@b/y", "Server=db;Password=****;"]
+    assert [(s["argument"], s["envVar"]) for s in secrets] == [
+        (0, "A2C_SECRET_ARGUMENT0"), (0, "A2C_SECRET_ARGUMENT0_2"), (1, "A2C_SECRET_ARGUMENT1")]
