@@ -392,13 +392,13 @@ def app_kind(config: RuntimeConfig, deps: DepsFile) -> str:
 
 
 def major_minor(version: str) -> str:
-    match = re.match(r"(\d+)\.(\d+)", version)
+    match = re.match(r"([0-9]{1,9})\.([0-9]{1,9})", version)
     return f"{match.group(1)}.{match.group(2)}" if match else ""
 
 
 def tfm_version(tfm: str) -> str:
     """netcoreapp3.1 -> 3.1, net8.0 -> 8.0, ".NETCoreApp,Version=v3.1" -> 3.1."""
-    match = re.search(r"(?:netcoreapp|net|Version=v)(\d+\.\d+)", tfm)
+    match = re.search(r"(?:netcoreapp|net|Version=v)([0-9]{1,9}\.[0-9]{1,9})", tfm)
     return match.group(1) if match else ""
 
 
@@ -406,7 +406,7 @@ def tfm_version(tfm: str) -> str:
 
 def _version_key(version: str) -> tuple[tuple[int, ...], int, str]:
     numbers, _, pre = version.partition("-")
-    parts = tuple(int(p) for p in re.findall(r"\d+", numbers)[:3])
+    parts = tuple(int(p) for p in re.findall(r"[0-9]{1,9}", numbers)[:3])
     return parts, 0 if pre else 1, pre
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 from urllib.parse import urlsplit
 
+from a2c.analyzers.common.numbers import ascii_int
 from a2c.analyzers.common.secrets import MASK, env_var_for, is_secret_name
 from a2c.analyzers.dotnet.connstrings import split_connection_string
 from a2c.analyzers.dotnet.coreconfig import JsonConfigError, parse_json
@@ -155,7 +156,7 @@ def _server_address(vendor: str, value: str, port_key: str) -> tuple[str, int, s
     """(host, port, instance) of a server value in the vendor's notation."""
     value = value.strip()
     default = DEFAULT_PORTS.get(vendor, 0)
-    explicit = int(port_key) if port_key.isdigit() else 0
+    explicit = ascii_int(port_key)
     if vendor == "sqlserver":
         for prefix in ("tcp:", "np:", "lpc:", "admin:"):
             if value.lower().startswith(prefix):
@@ -164,19 +165,19 @@ def _server_address(vendor: str, value: str, port_key: str) -> tuple[str, int, s
         host, _, instance = host.partition("\\")
         host = "localhost" if host.strip().lower() in LOCAL_SERVERS else host.strip()
         port = port.strip()
-        return host, int(port) if port.isdigit() else explicit or default, instance
+        return host, ascii_int(port, explicit or default), instance
     if vendor == "oracle":
-        match = re.search(r"\(HOST\s*=\s*([^)]+)\).*?\(PORT\s*=\s*(\d+)\)", value, re.IGNORECASE)
+        match = re.search(r"\(HOST\s*=\s*([^)]+)\).*?\(PORT\s*=\s*([0-9]{1,9})\)", value, re.IGNORECASE)
         if match:
             return match.group(1).strip(), int(match.group(2)), ""
-        match = re.match(r"^(?://)?([^:/]+)(?::(\d+))?", value)
+        match = re.match(r"^(?://)?([^:/]+)(?::([0-9]{1,9}))?", value)
         if match:
             return match.group(1), int(match.group(2) or explicit or default), ""
     first = value.split(",")[0].strip()  # Npgsql/MySQL take several hosts: the first one is enough
     host, sep, port = first.rpartition(":") if first.count(":") == 1 else (first, "", "")
     if not sep:
         host, port = first, ""
-    return host, int(port) if port.isdigit() else explicit or default, ""
+    return host, ascii_int(port, explicit or default), ""
 
 
 def connection_dependencies(name: str, text: str, found_in: str) -> list[dict[str, Any]]:
@@ -199,7 +200,7 @@ def connection_dependencies(name: str, text: str, found_in: str) -> list[dict[st
         deps = []
         for endpoint in redis[0]:
             host, _, number = endpoint.rpartition(":") if ":" in endpoint else (endpoint, "", "")
-            deps.append(dependency("redis", found_in, host=host, port=int(number) if number.isdigit() else 6379,
+            deps.append(dependency("redis", found_in, host=host, port=ascii_int(number, 6379),
                                    name=name, vendor="redis", database="", connectionString=masked))
         return deps
     keys = {p.key: p.value for p in split_ado(text)}

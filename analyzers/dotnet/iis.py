@@ -41,7 +41,7 @@ LOCKED_SECTIONS = {
 }
 # IIS's own defaults for the authentication sections (applicationHost.config may repeat them).
 IIS_AUTH_DEFAULTS = {"anonymousAuthentication": True, "windowsAuthentication": False, "basicAuthentication": False}
-_BINDING_HTTP = re.compile(r"^(\[[^\]]*\]|[^:]*):(\d+):(.*)$")
+_BINDING_HTTP = re.compile(r"^(\[[^\]]*\]|[^:]*):([0-9]{1,9}):(.*)$")
 
 
 @dataclass(frozen=True)
