@@ -5,11 +5,14 @@ from __future__ import annotations
 import click
 
 from a2c.cli.context import AppContext
+from a2c.cli.helptext import complete_application_ids, epilog
+from a2c.errors import ExitStatus
 
 
-@click.command("analyze", help="Analyze one application from the inventory: runtime and version, ports, "
+@click.command("analyze", epilog=epilog(['a2c analyze --application-id java-tomcat-1dd8e7ba', 'a2c --json analyze --application-id dotnet-core-58845c83 --snapshot ./host-snapshot'], [ExitStatus.NOT_FOUND, ExitStatus.HOST, ExitStatus.INVALID_FILE]),
+               help="Analyze one application from the inventory: runtime and version, ports, "
                "configuration, files, secrets. Writes ID/analysis.json, whose containerParameters you may edit.")
-@click.option("--application-id", "app_id", required=True, metavar="ID", help="An id from `a2c inventory`.")
+@click.option("--application-id", "app_id", shell_complete=complete_application_ids, required=True, metavar="ID", help="An id from `a2c inventory`.")
 @click.option("--snapshot", metavar="DIR", help="Read a host snapshot folder instead of this machine.")
 @click.pass_obj
 def command(app: AppContext, app_id: str, snapshot: str | None) -> None:

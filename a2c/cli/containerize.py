@@ -9,6 +9,8 @@ from typing import Any, Iterator
 import click
 
 from a2c.cli.context import AppContext
+from a2c.cli.helptext import complete_application_ids, epilog
+from a2c.errors import ExitStatus
 from a2c.ids import application_id_problem, shown
 
 
@@ -36,10 +38,11 @@ def locked(workspace: Any, app_id: str, create: bool = True) -> Iterator[None]:
         yield
 
 
-@click.command("containerize", help="Write ID/Artifacts (Dockerfile, entry and health scripts), build the image by "
+@click.command("containerize", epilog=epilog(['a2c containerize --application-id java-tomcat-1dd8e7ba', 'a2c containerize --input-archive java-tomcat-1dd8e7ba-extraction.tar', 'a2c containerize --application-id java-tomcat-1dd8e7ba --artifacts-only', 'DOCKER_HOST=tcp://127.0.0.1:2375 a2c containerize --application-id ID --build-only'], [ExitStatus.NOT_FOUND, ExitStatus.HOST, ExitStatus.INVALID_FILE, ExitStatus.DOCKER_UNAVAILABLE, ExitStatus.BUILD_FAILED, ExitStatus.VALIDATION_FAILED, ExitStatus.WINDOWS_HOST_REQUIRED], env={'DOCKER_HOST': "the Docker engine (docker's own variable)", 'A2C_LOCK_WAIT': 'seconds to wait for another a2c on the same app (600)', 'A2C_TEMPLATES': "a folder of your own templates, in front of a2c's"}),
+               help="Write ID/Artifacts (Dockerfile, entry and health scripts), build the image by "
                "streaming the application's files to the Docker engine, then run it and probe applicationPort over "
                "HTTP. Writes ID/deployment.json for `a2c generate app-deployment`.")
-@click.option("--application-id", "app_id", metavar="ID", callback=application_id_option,
+@click.option("--application-id", "app_id", shell_complete=complete_application_ids, metavar="ID", callback=application_id_option,
               help="An analyzed application on this host.")
 @click.option("--input-archive", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Build from an archive written by `a2c extract` (on another machine).")

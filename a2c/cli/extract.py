@@ -6,13 +6,16 @@ import click
 
 from a2c.cli.containerize import application_id_option, locked
 from a2c.cli.context import AppContext
+from a2c.cli.helptext import complete_application_ids, epilog
+from a2c.errors import ExitStatus
 from a2c.model import json_fields
 
 
-@click.command("extract", help="Write ID/ID-extraction.tar: the application's files, its analysis.json and the "
+@click.command("extract", epilog=epilog(['a2c extract --application-id java-tomcat-1dd8e7ba', 'scp ~/a2c/java-tomcat-1dd8e7ba/java-tomcat-1dd8e7ba-extraction.tar worker:'], [ExitStatus.NOT_FOUND, ExitStatus.HOST, ExitStatus.INVALID_FILE], env={'A2C_LOCK_WAIT': 'seconds to wait for another a2c on the same app (600)'}),
+               help="Write ID/ID-extraction.tar: the application's files, its analysis.json and the "
                "facts of its process, so that `a2c containerize --input-archive` can build it on a worker machine "
                "with Docker.")
-@click.option("--application-id", "app_id", required=True, metavar="ID", callback=application_id_option,
+@click.option("--application-id", "app_id", shell_complete=complete_application_ids, required=True, metavar="ID", callback=application_id_option,
               help="An analyzed application.")
 @click.option("--snapshot", metavar="DIR", help="Read the application's files from a host snapshot folder.")
 @click.pass_obj

@@ -7,6 +7,8 @@ import re
 import click
 
 from a2c.cli.context import AppContext
+from a2c.cli.helptext import complete_application_ids, epilog
+from a2c.errors import ExitStatus
 
 
 _REGISTRY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?(?:/[a-z0-9]+(?:[._/-][a-z0-9]+)*)?")
@@ -23,10 +25,11 @@ def group() -> None:
     pass
 
 
-@group.command("app-deployment", help="Write ID/deployment.json (if missing) and, from it, ID/EcsDeployment/: a "
+@group.command("app-deployment", epilog=epilog(['a2c generate app-deployment --application-id java-tomcat-1dd8e7ba', 'a2c generate app-deployment --application-id ID --push --profile migration --region eu-west-1', 'a2c generate app-deployment --application-id ID --push --registry 127.0.0.1:5000'], [ExitStatus.NOT_FOUND, ExitStatus.INVALID_FILE, ExitStatus.DOCKER_UNAVAILABLE, ExitStatus.BUILD_FAILED, ExitStatus.AWS, ExitStatus.NOT_SUPPORTED], env={'AWS_PROFILE': 'the AWS profile, after --profile', 'AWS_REGION': 'the AWS region, after --region (also AWS_DEFAULT_REGION)', 'AWS_ENDPOINT_URL': "botocore's endpoint override (and AWS_ENDPOINT_URL_<SERVICE>)", 'A2C_REGISTRY': 'push to this registry (like --registry)', 'DOCKER_HOST': "the Docker engine (docker's own variable)"}),
+               help="Write ID/deployment.json (if missing) and, from it, ID/EcsDeployment/: a "
                "CloudFormation template for a Fargate service behind an Application Load Balancer, and the task "
                "definition. With --push, push the image to Amazon ECR first (needs AWS credentials).")
-@click.option("--application-id", "app_id", required=True, metavar="ID", help="A containerized application.")
+@click.option("--application-id", "app_id", shell_complete=complete_application_ids, required=True, metavar="ID", help="A containerized application.")
 @click.option("--image-uri", metavar="URI", help="Image the template runs (default: the ECR image when pushed, else the local name).")
 @click.option("--push", is_flag=True, help="Create the ECR repository if needed and push the image to it.")
 @click.option("--profile", "aws_profile", metavar="NAME",

@@ -8,9 +8,12 @@ import sys
 import click
 
 from a2c.cli.context import AppContext
+from a2c.cli.helptext import complete_application_ids, epilog
+from a2c.errors import ExitStatus
 
 
-@click.command("init", help="Configure a2c: workspace folder, AWS profile and region, optional S3 bucket. "
+@click.command("init", epilog=epilog(['a2c init', 'a2c init --workspace-dir /srv/a2c --profile migration --region eu-west-1 --defaults'], [ExitStatus.INVALID_FILE]),
+               help="Configure a2c: workspace folder, AWS profile and region, optional S3 bucket. "
                "Asks for each value on a terminal; takes flags (and --defaults) for scripts.")
 @click.option("--workspace-dir", metavar="DIR", help="Folder for all a2c files (default ~/a2c).")
 @click.option("--profile", "aws_profile", metavar="NAME", help="AWS profile for ECR and CloudFormation (default 'default').")

@@ -5,9 +5,12 @@ from __future__ import annotations
 import click
 
 from a2c.cli.context import AppContext
+from a2c.cli.helptext import complete_application_ids, epilog
+from a2c.errors import ExitStatus
 
 
-@click.command("inventory", help="Find the applications on this host (Java servers and processes, .NET Core "
+@click.command("inventory", epilog=epilog(['a2c inventory', 'a2c --json inventory --type java', 'a2c inventory --snapshot ./host-snapshot'], [ExitStatus.HOST, ExitStatus.INVALID_FILE]),
+               help="Find the applications on this host (Java servers and processes, .NET Core "
                "processes, IIS sites and Windows services from a snapshot) and write inventory.json. Application ids stay the same across runs and restarts.")
 @click.option("--type", "runtime", type=click.Choice(["java", "dotnet", "iis", "service"]), default=None,
               help="Only Java processes, .NET processes and Windows applications, IIS sites or Windows services.")
