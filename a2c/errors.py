@@ -11,6 +11,23 @@ import traceback
 from pathlib import Path
 
 
+MAX_ECHO = 300  # characters of a message built from untrusted content
+
+
+def excerpt(text: str, limit: int = MAX_ECHO) -> str:
+    """``text`` cut in the middle to about ``limit`` characters, keeping its start and end: an
+    error quoting a 50 MB field from an archive stays a readable line."""
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    return f"{text[:half]}…[{len(text) - 2 * half} characters cut]…{text[-half:]}"
+
+
+def quoted(value: object, limit: int = 80) -> str:
+    """A value for an error message: repr'd (NUL, newlines and controls show, on one line) and cut."""
+    return excerpt(repr(value), limit)
+
+
 class ExitStatus(enum.IntEnum):
     """Exit codes a script can branch on; documented in the README."""
 

@@ -27,10 +27,10 @@ from a2c import __version__
 from a2c.analyzers.registry import Registry
 from a2c.build.context import ContextWriter
 from a2c.containerize import make_plan, without_workspace
-from a2c.errors import HostError, InvalidFile
+from a2c.errors import HostError, InvalidFile, excerpt
 from a2c.hosts.base import Host, is_within
 from a2c.hosts.snapshot import SnapshotHost, process_to_json
-from a2c.hosts.snapshot_schema import MAX_DOCUMENT_BYTES, clip, read_document, validate_document
+from a2c.hosts.snapshot_schema import MAX_DOCUMENT_BYTES, read_document, validate_document
 from a2c.ids import check_application_id
 from a2c.locks import app_lock, remove_stale
 from a2c.model import ProcessInfo
@@ -135,7 +135,7 @@ def _members(tar: tarfile.TarFile, archive: Path) -> Iterator[tarfile.TarInfo]:
 def _member_name(member: tarfile.TarInfo, archive: Path) -> str:
     name = posixpath.normpath(member.name)
     if name.startswith("/") or name == ".." or name.startswith("../"):
-        raise InvalidFile(f"{archive}: entry {clip(repr(member.name))} points outside the archive; refusing to unpack",
+        raise InvalidFile(f"{archive}: entry {excerpt(repr(member.name))} points outside the archive; refusing to unpack",
                           _REWRITE_HINT)
     return name
 
@@ -147,7 +147,7 @@ def read_archive_app_id(archive: Path) -> str:
         with tarfile.open(archive, "r:*") as tar:
             data = _read_manifest(tar, archive)
     except (OSError, tarfile.TarError, EOFError, ValueError, RecursionError) as exc:
-        raise InvalidFile(f"{archive}: not an a2c extraction archive ({clip(str(exc))})",
+        raise InvalidFile(f"{archive}: not an a2c extraction archive ({excerpt(str(exc))})",
                           "Create one with `a2c extract --application-id ID` on the application host.") from exc
     if not isinstance(data, dict):
         raise InvalidFile(f"{source}: not a JSON object", _REWRITE_HINT)
@@ -251,7 +251,7 @@ def _unpack_members(archive: Path, staging: Path) -> list[tuple[str, str]]:
                     _unpack_file_member(tar, member, name, staging, budget, links)
                 # Anything else is not part of the layout and is left out.
     except (tarfile.TarError, EOFError, OSError) as exc:
-        raise InvalidFile(f"{archive}: cannot unpack ({clip(str(exc))})",
+        raise InvalidFile(f"{archive}: cannot unpack ({excerpt(str(exc))})",
                           "Copy the archive again; it may be truncated.") from exc
     return links
 
@@ -356,7 +356,7 @@ def _create_links(archive: Path, files: Path, links: list[tuple[str, str]]) -> N
             continue
         real_parent = os.path.realpath(files.as_posix() + posixpath.dirname(virtual))
         if not is_within(real_parent, root):
-            raise InvalidFile(f"{archive}: the link files{clip(virtual)} lies behind a link leading out of files/; "
+            raise InvalidFile(f"{archive}: the link files{excerpt(virtual)} lies behind a link leading out of files/; "
                               "refusing to unpack", _REWRITE_HINT)
         dest = os.path.join(real_parent, posixpath.basename(virtual))
         if os.path.lexists(dest):
@@ -369,7 +369,7 @@ def _create_links(archive: Path, files: Path, links: list[tuple[str, str]]) -> N
         created.append((virtual, dest))
     for virtual, dest in created:
         if not is_within(os.path.realpath(dest), root):
-            raise InvalidFile(f"{archive}: the link files{clip(virtual)} resolves outside files/; refusing to unpack",
+            raise InvalidFile(f"{archive}: the link files{excerpt(virtual)} resolves outside files/; refusing to unpack",
                               _REWRITE_HINT)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from a2c.errors import InvalidFile
+from a2c.errors import InvalidFile, quoted
 
 MAX_ID_BYTES = 128
 # Lower-case letters, digits, '.', '_' and '-', starting with a letter or digit: no separator,
@@ -41,17 +41,11 @@ def application_id_problem(value: object) -> str | None:
     return None
 
 
-def shown(value: object, limit: int = 80) -> str:
-    """A value for an error message: repr'd (so NUL and newlines show) and cut to ``limit``."""
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"
-
-
 def check_application_id(value: object, source: str) -> str:
     """The id itself, or InvalidFile naming ``source`` (a file and field) and what is wrong."""
     problem = application_id_problem(value)
     if problem is not None:
-        raise InvalidFile(f"{source}: the application id {shown(value)} {problem}",
+        raise InvalidFile(f"{source}: the application id {quoted(value)} {problem}",
                           "Application ids look like java-tomcat-1dd8e7ba; run `a2c inventory` to list them, "
                           "or write the archive again with `a2c extract`.")
     assert isinstance(value, str)

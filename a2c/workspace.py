@@ -18,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, BinaryIO, Iterator, Mapping
 
-from a2c.errors import AppNotFound, InvalidFile, WorkspaceError
+from a2c.errors import MAX_ECHO, AppNotFound, InvalidFile, WorkspaceError, excerpt, quoted
 from a2c.model import InventoryEntry
 
 INVENTORY = "inventory.json"
@@ -35,21 +35,12 @@ def _schema(name: str) -> dict[str, Any]:
 # Workspace documents are a few levels deep; deeper ones are refused before anything recurses over them.
 MAX_JSON_DEPTH = 32
 # What an error message may echo of a field or value (a 50 MB field must not become a 50 MB message).
-MAX_ECHO_CHARS = 300
-
-
-def shorten(text: str, limit: int = MAX_ECHO_CHARS) -> str:
-    """``text`` cut in the middle to about ``limit`` characters, keeping its start and end."""
-    if len(text) <= limit:
-        return text
-    half = limit // 2
-    return f"{text[:half]}…[{len(text) - 2 * half} characters cut]…{text[-half:]}"
 
 
 def json_path(parts: Any) -> str:
     path = "$"
     for part in parts:
-        path += f"[{part}]" if isinstance(part, int) else f".{shorten(str(part), 80)}"
+        path += f"[{part}]" if isinstance(part, int) else f".{excerpt(str(part), 80)}"
     return path
 
 
@@ -80,7 +71,7 @@ def validate(document: Any, schema_name: str, source: str) -> None:
     if error is None:
         return
     where = json_path(error.absolute_path)
-    message = shorten(error.message)
+    message = excerpt(error.message)
     if error.validator == "additionalProperties":
         message = f"unknown field: {message}"
     raise InvalidFile(f"{source}: {where}: {message}", f"Edit {source} and fix {where}, then run the command again.")
@@ -192,7 +183,7 @@ def read_json(path: Path, schema_name: str) -> Any:
     try:
         document = json.loads(text)
     except ValueError as exc:
-        raise InvalidFile(f"{path}: not valid JSON (line {getattr(exc, 'lineno', '?')}: {shorten(str(exc))})",
+        raise InvalidFile(f"{path}: not valid JSON (line {getattr(exc, 'lineno', '?')}: {excerpt(str(exc))})",
                           f"Fix the JSON syntax in {path}, or delete it and run the step that writes it again.") from exc
     except RecursionError:  # thousands of nested brackets: the parser's own stack runs out
         raise _too_deep(str(path)) from None
@@ -237,11 +228,11 @@ class Workspace:
         return self.root / "log" / "a2c.log"
 
     def app_dir(self, app_id: str) -> Path:
-        from a2c.ids import application_id_problem, shown
+        from a2c.ids import application_id_problem
 
         problem = application_id_problem(app_id)  # one grammar for every way an id comes in
         if problem is not None:
-            raise AppNotFound(f"{shown(app_id)} is not an application id: it {problem}",
+            raise AppNotFound(f"{quoted(app_id)} is not an application id: it {problem}",
                               "Run `a2c inventory` to list the ids.")
         return self.root / app_id
 

@@ -17,7 +17,7 @@ import click
 from a2c import __version__
 from a2c.cli.context import AppContext
 from a2c.cli.output import Output, printable
-from a2c.errors import A2CError, ExitStatus, crash_summary
+from a2c.errors import A2CError, ExitStatus, crash_summary, excerpt
 
 log = logging.getLogger("a2c")
 
@@ -107,15 +107,13 @@ def _workspace_failure(exc: BaseException, app: AppContext | None) -> A2CError |
 
 def _unexpected(exc: Exception, json_mode: bool, debug: bool) -> None:
     """Anything else: a short note, the log path, the traceback with --debug; exit 1."""
-    from a2c.workspace import shorten
-
     log.exception("unexpected error")
     where = _log_path()
     hint = f"The details are in {where}." if where else ""
     hint += " Run again with --debug to see the traceback." if not debug else ""
     # By type and place, not by message: an exception raised over host input can quote a value
     # (a password in "invalid literal for int()"); --debug prints everything.
-    what = f"{type(exc).__name__}: {shorten(str(exc))}" if debug else crash_summary(exc)
+    what = f"{type(exc).__name__}: {excerpt(str(exc))}" if debug else crash_summary(exc)
     _report(json_mode, f"unexpected error: {what}", hint.strip(), ExitStatus.UNEXPECTED)
     if debug:
         traceback.print_exc()

@@ -11,7 +11,8 @@ import click
 from a2c.cli.context import AppContext
 from a2c.cli.helptext import complete_application_ids, epilog
 from a2c.errors import ExitStatus
-from a2c.ids import application_id_problem, shown
+from a2c.errors import quoted
+from a2c.ids import application_id_problem
 
 
 def application_id_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -20,7 +21,7 @@ def application_id_option(ctx: click.Context, param: click.Parameter, value: str
         return None
     problem = application_id_problem(value)
     if problem is not None:
-        raise click.BadParameter(f"{shown(value)} {problem} (run `a2c inventory` to list the ids)")
+        raise click.BadParameter(f"{quoted(value)} {problem} (run `a2c inventory` to list the ids)")
     return value
 
 

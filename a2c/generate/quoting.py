@@ -15,7 +15,7 @@ import shlex
 import unicodedata
 from typing import Any, Iterable
 
-from a2c.errors import InvalidFile
+from a2c.errors import InvalidFile, quoted
 
 # Only references a2c itself writes stay live; any other ${…} from a host's command line is literal.
 _ENV_REF = re.compile(r"\$\{(?:JAVA|A2C_SECRET_[A-Z0-9_]+)\}")
@@ -40,14 +40,8 @@ def _controls(text: str, allow: str = "") -> list[str]:
     return [c for c in text if unicodedata.category(c) in _BREAKING and c not in allow]
 
 
-def describe(value: str, limit: int = 80) -> str:
-    """A value for an error message: escaped, on one line, cut."""
-    text = ascii(value) if len(value) <= limit else ascii(value[:limit]) + "…"
-    return text
-
-
 def refuse(value: str, target: str, why: str) -> UnsafeValue:
-    return UnsafeValue(f"{describe(value)} cannot be written into {target}: {why}",
+    return UnsafeValue(f"{quoted(value)} cannot be written into {target}: {why}",
                        "Remove the character from the value in analysis.json or deployment.json (or on the host), "
                        "then run the command again.")
 
@@ -58,7 +52,7 @@ def finalize(value: Any) -> Any:
         return value
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    raise UnsafeValue(f"a template printed {describe(str(value))} without a quoting filter",
+    raise UnsafeValue(f"a template printed {quoted(str(value))} without a quoting filter",
                       "Give every {{ … }} in the template a filter for its file: shell, docker_json, docker_value, "
                       "tojson, ps, xml, comment (see a2c/generate/quoting.py).")
 

@@ -11,8 +11,8 @@ import re
 import unicodedata
 from typing import Any
 
-from a2c.errors import InvalidFile
-from a2c.generate.quoting import ENV_NAME, Quoted, describe, docker_value, refuse
+from a2c.errors import InvalidFile, quoted
+from a2c.generate.quoting import ENV_NAME, Quoted, docker_value, refuse
 
 # The distribution reference grammar (github.com/distribution/reference), ASCII only.
 _DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
@@ -40,7 +40,7 @@ _HEX = frozenset("0123456789abcdefABCDEF")
 
 
 def refusal(source: str, field: str, value: Any, why: str, hint: str = "") -> InvalidFile:
-    return InvalidFile(f"{source}: {field}: {describe(str(value))} {why}",
+    return InvalidFile(f"{source}: {field}: {quoted(str(value))} {why}",
                        hint or f"Edit {source} and fix {field}, then run the command again.")
 
 

@@ -12,10 +12,10 @@ import posixpath
 import stat as stat_module
 from typing import Any, BinaryIO
 
-from a2c.errors import HostError, InvalidFile
+from a2c.errors import HostError, InvalidFile, excerpt
 from a2c.hosts.base import Host, ProcessFilter, is_within, parse_os_release
 from a2c.hosts.local import _file_stat
-from a2c.hosts.snapshot_schema import clip, read_document, validate_document
+from a2c.hosts.snapshot_schema import read_document, validate_document
 from a2c.model import Connection, FileStat, ProcessInfo, Socket
 
 _MAX_LINKS = 40
@@ -25,7 +25,7 @@ class SnapshotHost(Host):
     def __init__(self, root: str) -> None:
         self.root = os.path.realpath(root)
         if not os.path.isdir(self.root):
-            raise InvalidFile(f"{clip(root)}: no such host snapshot folder",
+            raise InvalidFile(f"{excerpt(root)}: no such host snapshot folder",
                               "Name a folder holding host.json and files/ (an unpacked `a2c extract` archive).")
         self.files = os.path.join(self.root, "files")
         if os.path.lexists(self.files) and (os.path.islink(self.files) or not os.path.isdir(self.files)):
@@ -78,7 +78,7 @@ class SnapshotHost(Host):
         else:
             parent = os.path.realpath(os.path.dirname(local))
             if not is_within(parent, self.files):
-                raise HostError(f"{clip(path)} resolves outside the snapshot {self.root}; not read",
+                raise HostError(f"{excerpt(path)} resolves outside the snapshot {self.root}; not read",
                                 "The snapshot's links or folders changed while a2c read it; unpack it again.")
             local = os.path.join(parent, os.path.basename(local))
         return local
@@ -101,7 +101,7 @@ class SnapshotHost(Host):
                 continue
             hops += 1
             if hops > _MAX_LINKS:
-                raise HostError(f"too many levels of links at {clip(path)}", "Check for a link loop in the snapshot.")
+                raise HostError(f"too many levels of links at {excerpt(path)}", "Check for a link loop in the snapshot.")
             if target.startswith("/"):
                 resolved = "/"
             pending = [p for p in target.split("/") if p and p != "."] + pending
@@ -132,35 +132,33 @@ class SnapshotHost(Host):
         except (FileNotFoundError, ValueError):  # ValueError: no file can have such a name
             return None
         except OSError as exc:
-            raise HostError(f"cannot read {clip(path)} in the snapshot: {exc.strerror}") from exc
+            raise HostError(f"cannot read {excerpt(path)} in the snapshot: {exc.strerror}") from exc
         return _file_stat(virtual, st, link)
 
-    def list_dir(self, path: str) -> list[str]:
+    def _open_fd(self, path: str, flags: int, verb: str) -> int:
+        """A descriptor of the snapshot file at ``path``, never through a link on its last step."""
         local = self._contained(self.realpath(path), path)
         try:
-            fd = os.open(local, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
-        except ValueError as exc:
-            raise HostError(f"cannot list {clip(path)} in the snapshot: no folder has such a name") from exc
+            return os.open(local, flags | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except ValueError as exc:  # a NUL or a lone surrogate: no file can have such a name
+            raise HostError(f"cannot {verb} {excerpt(path)} in the snapshot: no file has such a name") from exc
         except OSError as exc:
-            raise HostError(f"cannot list {clip(path)} in the snapshot: {exc.strerror}") from exc
+            raise HostError(f"cannot {verb} {excerpt(path)} in the snapshot: {exc.strerror}") from exc
+
+    def list_dir(self, path: str) -> list[str]:
+        fd = self._open_fd(path, os.O_RDONLY | os.O_DIRECTORY, "list")
         try:
             return sorted(os.listdir(fd))
         except OSError as exc:
-            raise HostError(f"cannot list {clip(path)} in the snapshot: {exc.strerror}") from exc
+            raise HostError(f"cannot list {excerpt(path)} in the snapshot: {exc.strerror}") from exc
         finally:
             os.close(fd)
 
     def open(self, path: str) -> BinaryIO:
-        local = self._contained(self.realpath(path), path)
-        try:
-            fd = os.open(local, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-        except ValueError as exc:
-            raise HostError(f"cannot read {clip(path)} in the snapshot: no file has such a name") from exc
-        except OSError as exc:
-            raise HostError(f"cannot read {clip(path)} in the snapshot: {exc.strerror}") from exc
+        fd = self._open_fd(path, os.O_RDONLY | os.O_NONBLOCK, "read")
         if not stat_module.S_ISREG(os.fstat(fd).st_mode):
             os.close(fd)
-            raise HostError(f"{clip(path)} is not a regular file")
+            raise HostError(f"{excerpt(path)} is not a regular file")
         os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")
 

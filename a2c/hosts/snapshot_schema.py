@@ -10,17 +10,9 @@ import os
 import stat as stat_module
 from typing import Any
 
-from a2c.errors import InvalidFile
+from a2c.errors import MAX_ECHO, InvalidFile, excerpt
 
 MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
-MAX_ECHO = 300  # characters of a message built from untrusted content
-
-
-def clip(text: str, limit: int = MAX_ECHO) -> str:
-    """``text`` cut to ``limit`` characters, saying how much was cut."""
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}... ({len(text) - limit} more characters)"
 
 
 def _refuse_constant(name: str) -> Any:
@@ -47,7 +39,7 @@ def read_document(path: str, source: str, limit: int = MAX_DOCUMENT_BYTES) -> An
     try:
         return json.loads(data.decode("utf-8"), parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as exc:
-        reason = "nested too deeply" if isinstance(exc, RecursionError) else clip(str(exc))
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else excerpt(str(exc))
         raise InvalidFile(f"{source}: not valid JSON ({reason})",
                           "Write the snapshot or archive again with `a2c extract`.") from exc
 
@@ -59,10 +51,10 @@ def validate_document(document: Any, schema_name: str, source: str) -> None:
     try:
         validate(document, schema_name, source)
     except InvalidFile as exc:
-        raise InvalidFile(clip(exc.message, MAX_ECHO + len(source)), clip(exc.hint, MAX_ECHO + 2 * len(source))) from None
+        raise InvalidFile(excerpt(exc.message, MAX_ECHO + len(source)), excerpt(exc.hint, MAX_ECHO + 2 * len(source))) from None
     except RecursionError:
         raise InvalidFile(f"{source}: nested too deeply to check",
                           "Write the snapshot or archive again with `a2c extract`.") from None
 
 
-__all__ = ["read_document", "validate_document", "clip", "MAX_DOCUMENT_BYTES"]
+__all__ = ["read_document", "validate_document", "MAX_DOCUMENT_BYTES"]
