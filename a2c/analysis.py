@@ -135,7 +135,7 @@ def write_sbom(workspace: Workspace, app_id: str, document: dict[str, Any], anal
 
 def build_document(result: AnalyzerResult) -> dict[str, Any]:
     from a2c.analyzers.common.secrets import assign_env_vars
-    from a2c.analyzers.java.common import created_time
+    from a2c.analyzers.common.configfiles import created_time
 
     info = dict(result.analysis_info)
     if info.get("secrets"):  # every analyzer, a third party's too: one run-time variable per distinct secret

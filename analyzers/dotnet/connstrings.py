@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from a2c.analyzers.common.secrets import MASK, is_secret_name, mask_value
-from a2c.analyzers.java.dependencies import dependency
+from a2c.analyzers.common.dependencies import dependency
 
 SERVER_KEYS = ("server", "data source", "datasource", "address", "addr", "network address", "host", "hostname")
 DATABASE_KEYS = ("initial catalog", "database", "db")

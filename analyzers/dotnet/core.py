@@ -64,8 +64,8 @@ from a2c.analyzers.dotnet.corelaunch import (
     tfm_version,
     wants_process,
 )
-from a2c.analyzers.java import common as java_common
-from a2c.analyzers.java.dependencies import from_connections, merge
+from a2c.analyzers.common import configfiles
+from a2c.analyzers.common.dependencies import from_connections, merge
 from a2c.errors import HostError
 from a2c.hosts.base import Host, decode_text, is_within, join
 from a2c.model import AnalyzerResult, BuildPlan, CopyLayer, Detection, Finding, InventoryEntry, ProcessInfo
@@ -498,8 +498,8 @@ def analyze_launch(entry: InventoryEntry, proc: ProcessInfo, host: Host, launch:
             pass
     # Any other configuration in the publish folder (.env, secrets.json, App.config, *.xml) is
     # scanned like the settings: it is copied into the image, so its secrets become placeholders.
-    others = [p for p in java_common.config_files_in(host, [launch.app_dir], depth=1) if p not in settings.files]
-    other_secrets, _, other_findings = java_common.scan_config_files(host, others)
+    others = [p for p in configfiles.config_files_in(host, [launch.app_dir], depth=1) if p not in settings.files]
+    other_secrets, _, other_findings = configfiles.scan_config_files(host, others)
     secrets += other_secrets
     findings += other_findings
     masked_env, env_secrets = _environment_secrets(proc.environ)
@@ -725,7 +725,7 @@ def build_plan(analysis: Mapping[str, Any], host: Host) -> BuildPlan:
     # Secrets of the other configuration files (JSON ones are the settings' templater's).
     others = {"secrets": [s for s in info.get("secrets", [])
                           if str(s.get("foundIn", "")).startswith("/") and not s["foundIn"].endswith(".json")]}
-    render.update(java_common.secret_templates(others, host, generated))
+    render.update(configfiles.secret_templates(others, host, generated))
     writable = tuple(dict.fromkeys(d for d in dotnet.get("logDirs", []) if d != "/"))
     return BuildPlan(
         app_id=info["appId"],

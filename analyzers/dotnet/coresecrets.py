@@ -24,8 +24,8 @@ from a2c.analyzers.common.numbers import ascii_int
 from a2c.analyzers.common.secrets import MASK, env_var_for, is_secret_name
 from a2c.analyzers.dotnet.connstrings import split_connection_string
 from a2c.analyzers.dotnet.coreconfig import JsonConfigError, parse_json
-from a2c.analyzers.java.configsecrets import is_secret_section, secret_under_section
-from a2c.analyzers.java.dependencies import dependency
+from a2c.analyzers.common.configsecrets import is_secret_section, secret_under_section
+from a2c.analyzers.common.dependencies import dependency
 
 HOST_KEYS = ("server", "data source", "datasource", "host", "address", "addr", "network address")
 DATABASE_KEYS = ("initial catalog", "database")

@@ -23,7 +23,7 @@ from a2c.analyzers.base import Analyzer
 from a2c.analyzers.common.safexml import MAX_XML_BYTES, UnsafeXML, local_name, parse_xml
 from a2c.analyzers.dotnet import netconfig, windows_artifacts, winhost
 from a2c.analyzers.dotnet.winpaths import host_path_for, is_unc, normalize_windows_path, windows_join
-from a2c.analyzers.java.dependencies import merge
+from a2c.analyzers.common.dependencies import merge
 from a2c.errors import A2CError, AppNotFound, HostError
 from a2c.hosts.base import Host
 from a2c.model import AnalyzerResult, Detection, Finding, InventoryEntry, ProcessInfo

@@ -21,7 +21,7 @@ from a2c.analyzers.common.safexml import UnsafeXML, local_name, parse_xml, seria
 from a2c.analyzers.common.secrets import MASK, env_var_for, is_secret_name
 from a2c.analyzers.dotnet import connstrings
 from a2c.analyzers.dotnet.winpaths import host_path_for, windows_join
-from a2c.analyzers.java.dependencies import dependency
+from a2c.analyzers.common.dependencies import dependency
 from a2c.errors import HostError
 from a2c.hosts.base import Host
 from a2c.model import Finding

@@ -20,7 +20,7 @@ from a2c.analyzers.common.secrets import MASK, env_var_for, is_secret_name, mask
 from a2c.analyzers.dotnet import netconfig, pe, windows_artifacts, winhost
 from a2c.analyzers.dotnet.iis import connection_string_report, ordered_info, unique_env_vars
 from a2c.analyzers.dotnet.winpaths import host_path_for, is_within_windows, normalize_windows_path, split_image_path
-from a2c.analyzers.java.dependencies import from_connections, merge
+from a2c.analyzers.common.dependencies import from_connections, merge
 from a2c.errors import AppNotFound, HostError
 from a2c.hosts.base import Host
 from a2c.model import AnalyzerResult, Detection, Finding, InventoryEntry, ProcessInfo

@@ -8,7 +8,7 @@ import re
 from typing import Any, Iterable, Mapping
 
 from a2c.analyzers.base import Analyzer
-from a2c.analyzers.common import credstores
+from a2c.analyzers.common import configfiles, credstores
 from a2c.analyzers.common.safexml import UnsafeXML
 from a2c.analyzers.java import common, processmode
 from a2c.analyzers.java.jvm import is_java, parse_java_cmdline
@@ -86,7 +86,7 @@ def process_mode_plan(analysis: Mapping[str, Any], host: Host) -> BuildPlan:
         env["JAVA_HOME"] = java_home
     layers.append(CopyLayer("application", paths, excludes=excludes, exclude_names=exclude_names))
     generated: dict[str, bytes] = {}
-    render = common.secret_templates(info, host, generated)
+    render = configfiles.secret_templates(info, host, generated)
     return BuildPlan(
         app_id=info["appId"],
         base_image=params["containerBaseImage"],
@@ -124,7 +124,7 @@ def template_file(host: Host, path: str, generated: dict[str, bytes], render: di
                   transform: Any) -> None:
     """Put ``transform(host bytes, path)`` into ``generated`` and list its placeholders for the entry script."""
     try:
-        data = transform(generated.get(path) or host.read_bytes(path, limit=common.MAX_CONFIG_FILE), path)
+        data = transform(generated.get(path) or host.read_bytes(path, limit=configfiles.MAX_CONFIG_FILE), path)
     except (HostError, UnsafeXML):
         return
     generated[path] = data

@@ -50,7 +50,8 @@ from a2c.analyzers.common.archives import read_text_member
 from a2c.analyzers.common.properties import parse_manifest, parse_properties
 from a2c.analyzers.common.safexml import UnsafeXML, local_name, parse_xml, serialize_xml
 from a2c.analyzers.common.secrets import MASK, env_var_for, is_secret_name, mask_cmdline, mask_mapping
-from a2c.analyzers.java import common, configsecrets, dependencies
+from a2c.analyzers.java import common
+from a2c.analyzers.common import configsecrets, dependencies
 from a2c.analyzers.java.jvm import JavaCommand, is_java, parse_java_cmdline
 from a2c.errors import HostError
 from a2c.hosts.base import Host, is_within, join
@@ -584,7 +585,7 @@ def datasource_url(element: Any) -> str:
 
 
 def outbound_dependencies(datasources: list[dict[str, Any]], path: str) -> list[dict[str, Any]]:
-    """One dependency per datasource with a URL, in the shape of a2c.analyzers.java.dependencies."""
+    """One dependency per datasource with a URL, in the shape of a2c.analyzers.common.dependencies."""
     deps = []
     for ds in datasources:
         if not ds["connectionUrl"]:

@@ -20,7 +20,8 @@ from a2c.analyzers.common.archives import read_text_member
 from a2c.analyzers.common.properties import parse_manifest
 from a2c.analyzers.common.safexml import UnsafeXML, local_name, parse_xml
 from a2c.analyzers.common.secrets import mask_mapping
-from a2c.analyzers.java import common, configsecrets
+from a2c.analyzers.java import common
+from a2c.analyzers.common import configfiles, configsecrets
 from a2c.analyzers.java.jvm import JavaCommand, is_java, parse_java_cmdline
 from a2c.analyzers.java.tomcat import SHARED_JAR_ROOTS
 from a2c.errors import HostError
@@ -187,7 +188,7 @@ class JettyAnalyzer(Analyzer):
         if extra:
             layers.append(CopyLayer("additional", extra, excludes=excluded))
         generated: dict[str, bytes] = {}
-        render = common.secret_templates(info, host, generated)
+        render = configfiles.secret_templates(info, host, generated)
         render.update(ini_secret_templates(info, host, generated))
         for path in jetty.get("iniFiles", []):
             real = host.realpath(path)
@@ -425,11 +426,11 @@ def ini_secret_templates(info: Mapping[str, Any], host: Host, generated: dict[st
 
 def config_files(host: Host, base: str, contexts: list[dict[str, str]]) -> list[str]:
     """The base's own configuration (resources/, etc/), context XML files, and exploded apps' classes/."""
-    paths = common.config_files_in(host, [join(base, "resources"), join(base, "etc")])
+    paths = configfiles.config_files_in(host, [join(base, "resources"), join(base, "etc")])
     paths += [c["path"] for c in contexts if c["kind"] == "xml"]
     for context in contexts:
         if context["kind"] == "dir":
-            paths += common.config_files_in(host, [join(context["path"], "WEB-INF", "classes")], depth=0)
+            paths += configfiles.config_files_in(host, [join(context["path"], "WEB-INF", "classes")], depth=0)
     return paths
 
 

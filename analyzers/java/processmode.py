@@ -344,7 +344,7 @@ def scan_folders(host: Host, roots: Iterable[str], excludes: Iterable[str]) -> F
 
 
 def _classify(scan: FolderScan, path: str, size: int) -> None:
-    from a2c.analyzers.java import configsecrets
+    from a2c.analyzers.common import configsecrets
 
     name = posixpath.basename(path)
     if credstores.is_key_material(path):
@@ -387,7 +387,7 @@ def secret_lines(text: str) -> list[int]:
 def unscannable_secrets(host: Host, paths: Iterable[str]) -> dict[str, list[int]]:
     """{path: secret-looking lines} for the configuration files the secret scanner cannot template:
     binary ones (any text file it line-scans, whatever its name: app.env.prod is templated)."""
-    from a2c.analyzers.java import configsecrets
+    from a2c.analyzers.common import configsecrets
 
     found: dict[str, list[int]] = {}
     for path in paths:

@@ -14,7 +14,8 @@ from typing import Any, Mapping
 from a2c.analyzers.base import Analyzer
 from a2c.analyzers.common.archives import BadArchive, open_zip, read_member
 from a2c.analyzers.common.properties import parse_manifest, parse_properties, parse_yaml_flat
-from a2c.analyzers.java import common, configsecrets, dependencies
+from a2c.analyzers.java import common
+from a2c.analyzers.common import configfiles, configsecrets, dependencies
 from a2c.analyzers.java.jvm import JavaCommand, is_java, parse_java_cmdline
 from a2c.errors import HostError
 from a2c.hosts.base import Host, decode_text, join
@@ -192,7 +193,7 @@ class SpringBootAnalyzer(Analyzer):
             # Bound to loopback on the host (private there); in a container that would be unreachable.
             env["SERVER_ADDRESS"] = "0.0.0.0"
         generated: dict[str, bytes] = {}
-        render = common.secret_templates(info, host, generated)
+        render = configfiles.secret_templates(info, host, generated)
         cwd = info.get("cwd") or posixpath.dirname(root)
         return BuildPlan(
             app_id=info["appId"],

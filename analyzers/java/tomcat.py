@@ -10,6 +10,7 @@ from a2c.analyzers.base import Analyzer
 from a2c.analyzers.common.archives import read_text_member
 from a2c.analyzers.common.properties import parse_properties
 from a2c.analyzers.common.safexml import UnsafeXML, local_name, parse_xml, serialize_xml
+from a2c.analyzers.common import configfiles
 from a2c.analyzers.java import common
 from a2c.analyzers.java.jvm import is_java, parse_java_cmdline
 from a2c.errors import HostError
@@ -75,9 +76,9 @@ class TomcatAnalyzer(Analyzer):
         if tomee is not None:
             info["AdvancedAppInfo"].update({"distro": "java-tomee", "flavor": tomee[0], "tomeeVersion": tomee[1]})
         webapps_dir = app_base(server_xml, base)
-        config_paths = common.config_files_in(host, [conf]) + [
+        config_paths = configfiles.config_files_in(host, [conf]) + [
             p for app in web_apps
-            for p in [join(webapps_dir, app, "META-INF", "context.xml")] + common.config_files_in(
+            for p in [join(webapps_dir, app, "META-INF", "context.xml")] + configfiles.config_files_in(
                 host, [join(webapps_dir, app, "WEB-INF", "classes")], depth=0)
             if host.is_file(p)
         ]
@@ -127,7 +128,7 @@ class TomcatAnalyzer(Analyzer):
         if extra:
             layers.append(CopyLayer("additional", extra, excludes=excluded))
         generated: dict[str, bytes] = {}
-        render = common.secret_templates(info, host, generated)
+        render = configfiles.secret_templates(info, host, generated)
         server_xml_path = host.realpath(join(dirs["conf"], "server.xml"))
         patched = container_server_xml(host, server_xml_path, generated.get(server_xml_path))
         if patched is not None:

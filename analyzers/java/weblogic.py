@@ -30,8 +30,9 @@ from a2c.analyzers.common.archives import BadArchive, open_zip, read_member
 from a2c.analyzers.common.properties import parse_manifest
 from a2c.analyzers.common.safexml import UnsafeXML, local_name, parse_xml, serialize_xml
 from a2c.analyzers.common.secrets import env_var_for, is_secret_name
-from a2c.analyzers.java import common, configsecrets
-from a2c.analyzers.java.dependencies import jdbc_dependency, merge
+from a2c.analyzers.java import common
+from a2c.analyzers.common import configsecrets
+from a2c.analyzers.common.dependencies import jdbc_dependency, merge
 from a2c.analyzers.java.generic import DUMP_NAMES, server_process_plan, siblings_within, template_file
 from a2c.analyzers.java.jvm import JavaCommand, default_base_image, is_java, parse_java_cmdline
 from a2c.errors import HostError

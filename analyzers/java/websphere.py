@@ -30,8 +30,9 @@ from a2c.analyzers.base import Analyzer
 from a2c.analyzers.common.properties import parse_properties
 from a2c.analyzers.common.safexml import UnsafeXML, local_name, parse_xml, serialize_xml
 from a2c.analyzers.common.secrets import env_var_for, is_secret_name
-from a2c.analyzers.java import common, configsecrets
-from a2c.analyzers.java.dependencies import dependency, jdbc_dependency, merge
+from a2c.analyzers.java import common
+from a2c.analyzers.common import configfiles, configsecrets
+from a2c.analyzers.common.dependencies import dependency, jdbc_dependency, merge
 from a2c.analyzers.java.jvm import JavaCommand, is_java, parse_java_cmdline
 from a2c.analyzers.java.generic import DUMP_NAMES, server_process_plan, siblings_within, template_file
 from a2c.errors import HostError
@@ -615,7 +616,7 @@ def liberty_variables(host: Host, server: LibertyServer, documents: list[tuple[s
     bootstrap = join(server.server_dir, "bootstrap.properties")
     if host.is_file(bootstrap):
         try:
-            values.update(parse_properties(host.read_text(bootstrap, limit=common.MAX_CONFIG_FILE)))
+            values.update(parse_properties(host.read_text(bootstrap, limit=configfiles.MAX_CONFIG_FILE)))
         except HostError:
             pass
     values.update({f"env.{k}": v for k, v in environ.items()})
@@ -793,7 +794,7 @@ def container_http_endpoint(host: Host, path: str, data: bytes | None = None) ->
 def container_server_env(host: Host, path: str) -> bytes | None:
     """server.env without its secret lines (the container gets them from the environment)."""
     try:
-        text = host.read_text(path, limit=common.MAX_CONFIG_FILE)
+        text = host.read_text(path, limit=configfiles.MAX_CONFIG_FILE)
     except HostError:
         return None
     lines, changed = [], False
@@ -843,7 +844,7 @@ def analyze_liberty(entry: InventoryEntry, proc: ProcessInfo, host: Host, comman
     server_env = join(server.server_dir, "server.env")
     if host.is_file(server_env):
         try:
-            for number, line in enumerate(host.read_text(server_env, limit=common.MAX_CONFIG_FILE).splitlines(), 1):
+            for number, line in enumerate(host.read_text(server_env, limit=configfiles.MAX_CONFIG_FILE).splitlines(), 1):
                 key, sep, value = line.partition("=")
                 key = key.strip()
                 if sep and value.strip() and not key.startswith("#") and is_secret_name(key) and key not in known:

@@ -18,8 +18,9 @@ import yaml
 from a2c.analyzers.common.properties import parse_properties
 from a2c.analyzers.common.safexml import parse_xml
 from a2c.analyzers.dotnet import coreconfig, coresecrets
-from a2c.analyzers.java import common, configsecrets
-from a2c.analyzers.java.configsecrets import FileSecret, scan_file, template_file
+from a2c.analyzers.java import common
+from a2c.analyzers.common import configfiles, configsecrets
+from a2c.analyzers.common.configsecrets import FileSecret, scan_file, template_file
 from a2c.hosts.local import LocalHost
 
 CORPUS = Path(__file__).resolve().parents[2] / "fixtures" / "hostile" / "configsecrets"
@@ -275,13 +276,13 @@ def test_scan_config_files_and_secret_templates_on_a_host(tmp_path):
     (tmp_path / "conf").mkdir()
     (tmp_path / "conf" / "database").write_bytes((CORPUS / "conf" / "database").read_bytes())
     host = LocalHost()
-    paths = common.config_files_in(host, [str(tmp_path)])
+    paths = configfiles.config_files_in(host, [str(tmp_path)])
     assert {Path(p).name for p in paths} == {"doctype-context.xml", ".env", "settings.json", "database"}  # not .dat
-    secrets, _, findings = common.scan_config_files(host, paths + [str(tmp_path / "binary.dat")])
+    secrets, _, findings = configfiles.scan_config_files(host, paths + [str(tmp_path / "binary.dat")])
     codes = {(f.code, Path(f.path).name) for f in findings}
     assert ("CONF-W002", "doctype-context.xml") in codes and ("CONF-W003", "binary.dat") in codes
     generated: dict[str, bytes] = {}
-    render = common.secret_templates({"secrets": secrets}, host, generated)
+    render = configfiles.secret_templates({"secrets": secrets}, host, generated)
     assert {Path(p).name for p in generated} == {"doctype-context.xml", ".env", "settings.json", "database"}
     assert all(b"CANARY" not in data for data in generated.values())
     for path, names in render.items():
@@ -294,5 +295,5 @@ def test_a_file_templated_earlier_is_still_rendered_at_start(tmp_path):
     path.write_text("db.password=${A2C_SECRET_DB_PASSWORD_2}\nserver.port=8080\n")
     secrets = [{"name": "db.password", "foundIn": str(path), "envVar": "A2C_SECRET_DB_PASSWORD_2", "line": 1}]
     generated: dict[str, bytes] = {}
-    render = common.secret_templates({"secrets": secrets}, LocalHost(), generated)
+    render = configfiles.secret_templates({"secrets": secrets}, LocalHost(), generated)
     assert render == {str(path): ("A2C_SECRET_DB_PASSWORD_2",)} and not generated

@@ -7,7 +7,7 @@ import zipfile
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from a2c.analyzers.java.configsecrets import assign_env_vars
+from a2c.analyzers.common.configsecrets import assign_env_vars
 from a2c.analyzers.java.springboot import SpringBootAnalyzer
 from a2c.deployment import build_deployment
 from a2c.hosts.local import LocalHost

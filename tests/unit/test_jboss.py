@@ -19,7 +19,7 @@ import pytest
 from a2c.analysis import build_document
 from a2c.analyzers.common.safexml import local_name, parse_xml
 from a2c.analyzers.java.generic import GenericJavaAnalyzer
-from a2c.analyzers.java.dependencies import parse_jdbc_url
+from a2c.analyzers.common.dependencies import parse_jdbc_url
 from a2c.analyzers.java.jboss import (
     JBossAnalyzer,
     container_entrypoint,

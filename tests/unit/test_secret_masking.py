@@ -213,7 +213,7 @@ def test_planted_process_leaks_nowhere():
     ],
 )
 def test_jdbc_dependencies_are_masked(url, masked):
-    from a2c.analyzers.java.dependencies import from_properties, from_text
+    from a2c.analyzers.common.dependencies import from_properties, from_text
 
     (dep,) = from_properties({"spring.datasource.url": url}, "application.properties")
     assert dep["url"] == masked and "tiger" not in json.dumps(dep) and "pw" not in json.dumps(dep).replace("passwd", "")
@@ -221,7 +221,7 @@ def test_jdbc_dependencies_are_masked(url, masked):
 
 
 def test_embedded_database_name_is_masked():
-    from a2c.analyzers.java.dependencies import from_properties
+    from a2c.analyzers.common.dependencies import from_properties
 
     (dep,) = from_properties({"url": "jdbc:h2:file:/data/db;PASSWORD=pw"}, "f")
     assert "pw" not in dep["database"] and "pw" not in dep["url"].replace("PASSWORD", "")
@@ -229,7 +229,7 @@ def test_embedded_database_name_is_masked():
 
 @pytest.mark.parametrize("port", ["²", "١٢", "9" * 5000, "-1", " "])
 def test_odd_digits_in_ports_are_the_default(port):
-    from a2c.analyzers.java.dependencies import from_properties
+    from a2c.analyzers.common.dependencies import from_properties
 
     deps = from_properties({"spring.redis.host": "cache", "spring.redis.port": port,
                             "spring.rabbitmq.host": "mq", "spring.rabbitmq.port": port,
@@ -239,7 +239,7 @@ def test_odd_digits_in_ports_are_the_default(port):
 
 
 def test_jdbc_port_with_too_many_digits_is_the_default():
-    from a2c.analyzers.java.dependencies import parse_jdbc_url
+    from a2c.analyzers.common.dependencies import parse_jdbc_url
 
     assert parse_jdbc_url("jdbc:postgresql://h:" + "9" * 5000 + "/x")["port"] == 5432
 
