@@ -37,7 +37,7 @@ def locate_process(entry: InventoryEntry, host: Host, registry: Registry) -> tup
     """
     analyzers = registry.ordered()
     analyzer = registry.get(entry.analyzer_id)
-    if analyzer is not None and hasattr(analyzer, "enumerate"):
+    if analyzer is not None and analyzer.lists_configured:
         for detection, _fields in analyzer.enumerate(host):
             if application_id(detection.application_type, detection.identity) == entry.app_id:
                 return entry, ProcessInfo(pid=entry.process_id, cmdline=())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 import posixpath
-from typing import BinaryIO, Callable, Iterable
+from typing import Any, BinaryIO, Callable, Iterable
 
 from a2c.errors import HostError
 from a2c.model import FileStat, ProcessInfo
@@ -21,6 +21,12 @@ class Host(abc.ABC):
     name: str = "localhost"
     # True when the host's paths are this machine's own (the a2c workspace may then sit among them).
     is_local: bool = False
+
+    # -- Windows ---------------------------------------------------------------------------
+    def windows_facts(self) -> dict[str, Any]:
+        """The Windows registry, IIS and service facts (``os``, ``build``, ``services``, ``features``,
+        …) of a Windows host; empty on every other host."""
+        return {}
 
     # -- processes -------------------------------------------------------------------------
     @abc.abstractmethod

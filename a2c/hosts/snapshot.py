@@ -40,6 +40,10 @@ class SnapshotHost(Host):
         self.meta: dict[str, Any] = meta
         self.name = self.meta.get("hostname", os.path.basename(os.path.abspath(root)))
 
+    def windows_facts(self) -> dict[str, Any]:
+        windows = self.meta.get("windows")
+        return dict(windows) if isinstance(windows, dict) else {}
+
     # -- processes -------------------------------------------------------------------------
     def scan_processes(self, wanted: ProcessFilter | None = None) -> tuple[list[ProcessInfo], list[str]]:
         procs = [process_from_json(p) for p in self.meta.get("processes", [])]

@@ -243,6 +243,7 @@ class IISSiteAnalyzer(windows_artifacts.WindowsApplication, Analyzer):
     runtime = "dotnet"
     application_type = "dotnet-iis"
     priority = 60
+    lists_configured = True
     description = "IIS sites (ASP.NET 4.x/3.5, WCF on IIS) from applicationHost.config and web.config"
 
     def wants(self, name: str, exe: str, cmdline: tuple[str, ...]) -> bool:

@@ -95,6 +95,7 @@ class WindowsServiceAnalyzer(windows_artifacts.WindowsApplication, Analyzer):
     runtime = "dotnet"
     application_type = "dotnet-service"
     priority = 61
+    lists_configured = True
     description = ".NET Framework Windows services (service list, CLI header, <exe>.config)"
 
     def wants(self, name: str, exe: str, cmdline: tuple[str, ...]) -> bool:

@@ -1,8 +1,8 @@
 """Facts about a Windows host that are not files: OS, build, IIS version, services, features.
 
 A snapshot carries them in host.json under ``"windows"`` (fixtures/snapshots/README-windows.md).
-They are read through ``host.windows_facts()`` when a Host implements it, else from a
-snapshot's ``meta``; any other host (a Linux machine) has none.
+They are read through ``host.windows_facts()``, which the Host interface declares; any other
+host (a Linux machine) has none.
 """
 
 from __future__ import annotations
@@ -35,13 +35,7 @@ BASE_FEATURES_35 = BASE_FEATURES_48 | {"NET-Framework-Features", "NET-Framework-
 
 
 def windows_facts(host: Host) -> dict[str, Any]:
-    getter = getattr(host, "windows_facts", None)
-    if callable(getter):
-        return dict(getter() or {})
-    meta = getattr(host, "meta", None)
-    if isinstance(meta, dict) and isinstance(meta.get("windows"), dict):
-        return dict(meta["windows"])
-    return {}
+    return dict(host.windows_facts() or {})
 
 
 def build_number(facts: dict[str, Any]) -> int:

@@ -7,7 +7,7 @@ import posixpath
 import re
 from typing import Any, Iterable, Mapping
 
-from a2c.analyzers.base import Analyzer
+from a2c.analyzers.java.base import JavaAnalyzer
 from a2c.analyzers.common import configfiles, credstores
 from a2c.analyzers.common.safexml import UnsafeXML
 from a2c.analyzers.java import common, processmode
@@ -17,10 +17,11 @@ from a2c.hosts.base import Host, is_within, join
 from a2c.model import AnalyzerResult, BuildPlan, CopyLayer, Detection, Finding, InventoryEntry, ProcessInfo
 
 
-class GenericJavaAnalyzer(Analyzer):
+class GenericJavaAnalyzer(JavaAnalyzer):
     id = "java-generic"
     runtime = "java"
     application_type = "java-generic"
+    process_mode = True
     priority = 1000
     description = "Any other Java process, containerized in process mode"
 

@@ -45,7 +45,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping
 
-from a2c.analyzers.base import Analyzer
+from a2c.analyzers.java.base import JavaAnalyzer
 from a2c.analyzers.common.archives import read_text_member
 from a2c.analyzers.common.properties import parse_manifest, parse_properties
 from a2c.analyzers.common.safexml import UnsafeXML, local_name, parse_xml, serialize_xml
@@ -741,7 +741,7 @@ def configs_with_secrets(host: Host, conf_dir: str, active: str) -> list[str]:
 
 # -- the analyzer ---------------------------------------------------------------------------------
 
-class JBossAnalyzer(Analyzer):
+class JBossAnalyzer(JavaAnalyzer):
     id = "java-jboss"
     runtime = "java"
     application_type = "java-jboss"

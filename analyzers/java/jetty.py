@@ -15,7 +15,7 @@ from typing import Any, Mapping
 from urllib.parse import unquote
 
 from a2c.analyzers.common.numbers import is_ascii_int
-from a2c.analyzers.base import Analyzer
+from a2c.analyzers.java.base import JavaAnalyzer
 from a2c.analyzers.common.archives import read_text_member
 from a2c.analyzers.common.properties import parse_manifest
 from a2c.analyzers.common.safexml import UnsafeXML, local_name, parse_xml
@@ -69,7 +69,7 @@ class StartConfig:
         return "", ""
 
 
-class JettyAnalyzer(Analyzer):
+class JettyAnalyzer(JavaAnalyzer):
     id = "java-jetty"
     runtime = "java"
     application_type = "java-jetty"

@@ -44,12 +44,8 @@ from a2c.analyzers.common.properties import parse_manifest, parse_properties
 from a2c.errors import A2CError, HostError
 from a2c.hosts.base import Host, decode_text, is_within, join
 from a2c.model import Finding
-
-# Where the evidence for a component's name came from (Component.evidence).
-EVIDENCE_POM = "pom.properties"
-EVIDENCE_IMPLEMENTATION = "manifest Implementation-Title/Implementation-Version"
-EVIDENCE_BUNDLE = "manifest Bundle-SymbolicName/Bundle-Version"
-EVIDENCE_FILE_NAME = "file name"
+from a2c.model.sbom import (EVIDENCE_BUNDLE, EVIDENCE_FILE_NAME, EVIDENCE_IMPLEMENTATION,  # noqa: F401
+                            EVIDENCE_POM, Component, ComponentScan, SbomScan, build_purl)
 
 # Folders inside an application archive that hold its libraries.
 NESTED_LIB_DIRS = ("WEB-INF/lib/", "BOOT-INF/lib/")
@@ -71,40 +67,6 @@ class SbomLimits:
     manifest_head_bytes: int = 64 * 1024  # only the main section is read; signed jars list every entry after it
     nested_jar_bytes: int = 64 * 1024 * 1024  # one DEFLATED nested jar, inflated in memory
     total_inflated_bytes: int = 1024 * 1024 * 1024  # all DEFLATED nested jars of one scan
-
-
-@dataclass(frozen=True)
-class Component:
-    """One library: its coordinates, where it is and which evidence named it."""
-
-    name: str
-    version: str = ""
-    group: str = ""
-    path: str = ""  # host path, or ``outer.war!/WEB-INF/lib/x.jar``
-    evidence: str = EVIDENCE_FILE_NAME
-    evidence_detail: str = ""  # e.g. the pom.properties member that gave the coordinates
-    shaded: bool = False  # found inside another library's jar (one of several pom.properties)
-    sha256: str = ""  # only with scan_jars(hashes=True)
-
-    @property
-    def purl(self) -> str:
-        return build_purl(self.group, self.name, self.version)
-
-
-@dataclass
-class SbomScan:
-    components: list[Component] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
-
-
-def build_purl(group: str, name: str, version: str) -> str:
-    """``pkg:maven/<group>/<name>@<version>`` when the group is known, else ``pkg:generic/<name>@<version>``."""
-    head = f"pkg:maven/{_purl_part(group)}/{_purl_part(name)}" if group else f"pkg:generic/{_purl_part(name)}"
-    return f"{head}@{_purl_part(version)}" if version else head
-
-
-def _purl_part(text: str) -> str:
-    return quote(text, safe=".-_~")
 
 
 # -- names --------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import posixpath
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from a2c.analyzers.base import Analyzer
+from a2c.analyzers.java.base import JavaAnalyzer
 from a2c.analyzers.common.archives import BadArchive, open_zip, read_member
 from a2c.analyzers.common.properties import parse_manifest, parse_properties, parse_yaml_flat
 from a2c.analyzers.java import common
@@ -76,7 +76,7 @@ def _folder_manifest(host: Host, folder: str) -> dict[str, str]:
         return {}
 
 
-class SpringBootAnalyzer(Analyzer):
+class SpringBootAnalyzer(JavaAnalyzer):
     id = "java-springboot"
     runtime = "java"
     application_type = "java-springboot"

@@ -6,7 +6,7 @@ import posixpath
 import re
 from typing import Any, Mapping
 
-from a2c.analyzers.base import Analyzer
+from a2c.analyzers.java.base import JavaAnalyzer
 from a2c.analyzers.common.archives import read_text_member
 from a2c.analyzers.common.properties import parse_properties
 from a2c.analyzers.common.safexml import UnsafeXML, local_name, parse_xml, serialize_xml
@@ -22,7 +22,7 @@ BOOTSTRAP = "org.apache.catalina.startup.Bootstrap"
 SHARED_JAR_ROOTS = ("/usr/share/java", "/usr/share/maven-repo", "/usr/lib/java")
 
 
-class TomcatAnalyzer(Analyzer):
+class TomcatAnalyzer(JavaAnalyzer):
     id = "java-tomcat"
     runtime = "java"
     application_type = "java-tomcat"

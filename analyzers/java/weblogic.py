@@ -25,7 +25,7 @@ import re
 from typing import Any, Iterable, Mapping
 
 from a2c.analyzers.common.numbers import ascii_int, is_ascii_int
-from a2c.analyzers.base import Analyzer
+from a2c.analyzers.java.base import JavaAnalyzer
 from a2c.analyzers.common.archives import BadArchive, open_zip, read_member
 from a2c.analyzers.common.properties import parse_manifest
 from a2c.analyzers.common.safexml import UnsafeXML, local_name, parse_xml, serialize_xml
@@ -52,7 +52,7 @@ READY_SINCE = (12, 2, 1, 3)
 _DESCRIPTOR_SECRET_ELEMENTS = ("password-encrypted",)
 
 
-class WebLogicAnalyzer(Analyzer):
+class WebLogicAnalyzer(JavaAnalyzer):
     id = "java-weblogic"
     runtime = "java"
     application_type = "java-weblogic"

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
 from a2c.analyzers.common.numbers import ascii_int
-from a2c.analyzers.base import Analyzer
+from a2c.analyzers.java.base import JavaAnalyzer
 from a2c.analyzers.common.properties import parse_properties
 from a2c.analyzers.common.safexml import UnsafeXML, local_name, parse_xml, serialize_xml
 from a2c.analyzers.common.secrets import env_var_for, is_secret_name
@@ -91,7 +91,7 @@ class LibertyServer:
         return join(self.server_dir, "server.xml")
 
 
-class WebSphereAnalyzer(Analyzer):
+class WebSphereAnalyzer(JavaAnalyzer):
     id = "java-websphere"
     runtime = "java"
     application_type = "java-websphere"
