@@ -44,6 +44,7 @@ class ExitStatus(enum.IntEnum):
     AWS = 10
     WINDOWS_HOST_REQUIRED = 11
     NOT_SUPPORTED = 12
+    PLUGIN = 13
     INTERRUPTED = 130
 
 
@@ -54,6 +55,12 @@ class A2CError(Exception):
         super().__init__(message)
         self.message = message
         self.hint = hint
+
+
+class UsageError(A2CError):
+    """A command's arguments make no sense together (exit 2, like click's own usage errors)."""
+
+    exit_status = ExitStatus.USAGE
 
 
 class WorkspaceError(A2CError):

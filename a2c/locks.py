@@ -137,3 +137,14 @@ def remove_stale(directory: Path, prefix: str, before: float | None = None) -> l
 
 
 __all__ = ["app_lock", "remove_stale", "lock_wait", "STARTED", "LOCK_NAME"]
+
+
+@contextlib.contextmanager
+def existing_app_lock(app_dir: Path, app_id: str) -> Iterator[None]:
+    """``app_lock`` for a step on an application that must exist already: a missing folder is
+    left missing (the step then says the application is unknown) instead of being created."""
+    if not app_dir.is_dir():
+        yield
+        return
+    with app_lock(app_dir, app_id):
+        yield

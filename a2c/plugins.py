@@ -11,7 +11,7 @@ import logging
 from importlib import metadata
 from typing import Any
 
-from a2c.errors import A2CError, crash_summary
+from a2c.errors import A2CError, ExitStatus, crash_summary
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,8 @@ GROUPS = {
 
 class PluginError(A2CError):
     """A plugin that cannot be used as installed (a duplicate id, a class without one)."""
+
+    exit_status = ExitStatus.PLUGIN
 
 
 def load_classes(kind: str) -> tuple[list[type[Any]], list[str]]:

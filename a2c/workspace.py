@@ -16,7 +16,7 @@ import os
 import tempfile
 from importlib import resources
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator, Mapping
+from typing import Any, BinaryIO, Callable, Iterator, Mapping
 
 from a2c.errors import MAX_ECHO, AppNotFound, InvalidFile, WorkspaceError, excerpt, quoted
 from a2c.model import InventoryEntry
@@ -59,14 +59,36 @@ def json_depth(document: Any) -> int:
     return deepest
 
 
-def validate(document: Any, schema_name: str, source: str) -> None:
+# Where plugins add sections to a document: deployment targets at the top of deployment.json,
+# analyzers inside analysisInfo.
+SECTION_PARENT = {"deployment": (), "analysis": ("analysisInfo",)}
+
+
+def schema_with(schema_name: str, sections: Mapping[str, Mapping[str, Any]] | None) -> dict[str, Any]:
+    """A schema with properties added (or replaced) by plugins: each deployment target brings its
+    section of deployment.json, an analyzer its section of analysisInfo."""
+    schema = _schema(schema_name)
+    if not sections:
+        return schema
+
+    def extended(node: Mapping[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
+        if not path:
+            return {**node, "properties": {**node["properties"], **sections}}
+        child = node["properties"][path[0]]
+        return {**node, "properties": {**node["properties"], path[0]: extended(child, path[1:])}}
+
+    return extended(schema, SECTION_PARENT[schema_name])
+
+
+def validate(document: Any, schema_name: str, source: str,
+             sections: Mapping[str, Mapping[str, Any]] | None = None) -> None:
     """Raise InvalidFile naming the file and the JSON path of the first bad field."""
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import best_match
 
     if json_depth(document) > MAX_JSON_DEPTH:
         raise _too_deep(source)
-    validator = Draft202012Validator(_schema(schema_name))
+    validator = Draft202012Validator(schema_with(schema_name, sections))
     error = best_match(validator.iter_errors(document))
     if error is None:
         return
@@ -170,7 +192,7 @@ def atomic_write_json(path: Path, document: Any) -> None:
     atomic_write_bytes(path, encode_json(document))
 
 
-def read_json(path: Path, schema_name: str) -> Any:
+def read_json(path: Path, schema_name: str, sections: Mapping[str, Mapping[str, Any]] | None = None) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -187,15 +209,23 @@ def read_json(path: Path, schema_name: str) -> Any:
                           f"Fix the JSON syntax in {path}, or delete it and run the step that writes it again.") from exc
     except RecursionError:  # thousands of nested brackets: the parser's own stack runs out
         raise _too_deep(str(path)) from None
-    validate(document, schema_name, str(path))
+    validate(document, schema_name, str(path), sections)
     return document
 
 
 class Workspace:
     """A folder holding inventory.json, one folder per application, and log/."""
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
+    def __init__(self, root: str | os.PathLike[str],
+                 plugin_sections: Callable[[str], Mapping[str, Mapping[str, Any]]] | None = None) -> None:
         self.root = Path(root).expanduser().absolute()
+        # schema name -> the sections installed plugins add to it (set by the Environment).
+        self.plugin_sections = plugin_sections
+
+    def _sections(self, schema: str, given: Mapping[str, Mapping[str, Any]] | None) -> Mapping[str, Mapping[str, Any]] | None:
+        if given is not None or self.plugin_sections is None:
+            return given
+        return self.plugin_sections(schema)
 
     def ensure(self) -> "Workspace":
         try:
@@ -260,10 +290,11 @@ class Workspace:
         return entries[app_id]
 
     # -- per-application documents -----------------------------------------------------------
-    def _read_app_doc(self, app_id: str, filename: str, schema: str, missing_hint: str) -> dict[str, Any]:
+    def _read_app_doc(self, app_id: str, filename: str, schema: str, missing_hint: str,
+                      sections: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
         path = self.app_dir(app_id) / filename
         try:
-            return read_json(path, schema)
+            return read_json(path, schema, self._sections(schema, sections))
         except FileNotFoundError:
             raise AppNotFound(f"no {filename} for {app_id} in {self.root}", missing_hint) from None
 
@@ -272,20 +303,22 @@ class Workspace:
 
     def write_analysis(self, app_id: str, document: Mapping[str, Any]) -> Path:
         path = self.app_dir(app_id) / ANALYSIS
-        validate(document, "analysis", str(path))
+        validate(document, "analysis", str(path), self._sections("analysis", None))
         atomic_write_json(path, document)
         return path
 
     def has(self, app_id: str, filename: str) -> bool:
         return (self.app_dir(app_id) / filename).is_file()
 
-    def read_deployment(self, app_id: str) -> dict[str, Any]:
+    def read_deployment(self, app_id: str, sections: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
+        """deployment.json, validated with the sections of the registered targets."""
         return self._read_app_doc(app_id, DEPLOYMENT, "deployment",
-                                  f"Run `a2c containerize --application-id {app_id}` first.")
+                                  f"Run `a2c containerize --application-id {app_id}` first.", sections)
 
-    def write_deployment(self, app_id: str, document: Mapping[str, Any]) -> Path:
+    def write_deployment(self, app_id: str, document: Mapping[str, Any],
+                         sections: Mapping[str, Mapping[str, Any]] | None = None) -> Path:
         path = self.app_dir(app_id) / DEPLOYMENT
-        validate(document, "deployment", str(path))
+        validate(document, "deployment", str(path), self._sections("deployment", sections))
         atomic_write_json(path, document)
         return path
 

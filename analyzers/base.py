@@ -33,6 +33,12 @@ class Analyzer:
     # The analyzer of this runtime that takes over when a framework analyzer crashes, and that
     # can plan any analysis of its runtime (process mode).
     process_mode: ClassVar[bool] = False
+    # A third-party analyzer's own object in analysisInfo (e.g. "toy") and its JSON Schema; the
+    # built-ins' sections are in analysis.schema.json.
+    info_section: ClassVar[str] = ""
+
+    def info_schema(self) -> dict[str, Any]:
+        return {"type": "object"}
 
     def wants(self, name: str, exe: str, cmdline: tuple[str, ...]) -> bool:
         """Cheap pre-filter on process facts, before the process is read in full."""
@@ -52,6 +58,6 @@ class Analyzer:
     def plan(self, analysis: Mapping[str, Any], host: Host) -> BuildPlan:
         raise NotImplementedError
 
-    def components(self, analysis: Mapping[str, Any], host: Host) -> ComponentScan:
-        """The libraries the image of this analysis holds, for its SBOM; none by default."""
-        return ComponentScan()
+    def components(self, analysis: Mapping[str, Any], host: Host) -> ComponentScan | None:
+        """The libraries the image of this analysis holds, for its SBOM; None (no SBOM) by default."""
+        return None

@@ -1,30 +1,13 @@
-"""The analyzer registry: built-ins by dotted name, third parties via the ``a2c.analyzers`` entry points."""
+"""The analyzer registry: built-ins and third parties alike come from the ``a2c.analyzers``
+entry points (setup.cfg registers a2c's own there), ordered by priority, ids unique."""
 
 from __future__ import annotations
 
-import importlib
-import logging
-from importlib import metadata
+from typing import Any
 
-from a2c.errors import A2CError
 from a2c.analyzers.base import Analyzer
-
-log = logging.getLogger(__name__)
-
-ENTRY_POINT_GROUP = "a2c.analyzers"
-
-BUILTINS = (
-    "a2c.analyzers.java.tomcat:TomcatAnalyzer",
-    "a2c.analyzers.java.jetty:JettyAnalyzer",
-    "a2c.analyzers.java.jboss:JBossAnalyzer",
-    "a2c.analyzers.java.springboot:SpringBootAnalyzer",
-    "a2c.analyzers.java.weblogic:WebLogicAnalyzer",
-    "a2c.analyzers.java.websphere:WebSphereAnalyzer",
-    "a2c.analyzers.dotnet.core:DotnetCoreAnalyzer",
-    "a2c.analyzers.java.generic:GenericJavaAnalyzer",
-    "a2c.analyzers.dotnet.iis:IISSiteAnalyzer",
-    "a2c.analyzers.dotnet.service:WindowsServiceAnalyzer",
-)
+from a2c.errors import A2CError
+from a2c.plugins import load_classes
 
 
 class Registry:
@@ -46,6 +29,17 @@ class Registry:
     def get(self, analyzer_id: str) -> Analyzer | None:
         return self._by_id.get(analyzer_id)
 
+    def sections(self) -> dict[str, Any]:
+        """Schema fragments of the analyzers' own analysisInfo sections, by name."""
+        return {a.info_section: a.info_schema() for a in self.ordered() if a.info_section}
+
+    def process_mode(self, runtime: str) -> Analyzer | None:
+        """The runtime's process-mode analyzer: it takes over when a framework analyzer crashes."""
+        for analyzer in self.ordered():
+            if analyzer.runtime == runtime and analyzer.process_mode:
+                return analyzer
+        return None
+
     def for_type(self, application_type: str) -> Analyzer | None:
         for analyzer in self.ordered():
             if analyzer.application_type == application_type:
@@ -53,17 +47,6 @@ class Registry:
         return None
 
 
-def _load(dotted: str) -> type[Analyzer]:
-    module_name, _, attr = dotted.partition(":")
-    return getattr(importlib.import_module(module_name), attr)
-
-
-def load_registry(include_plugins: bool = True) -> Registry:
-    classes = [_load(name) for name in BUILTINS]
-    if include_plugins:
-        for entry_point in metadata.entry_points(group=ENTRY_POINT_GROUP):
-            try:
-                classes.append(entry_point.load())
-            except Exception as exc:  # a broken plugin must not stop the built-ins
-                log.warning("analyzer plugin %s failed to load: %s", entry_point.name, exc)
+def load_registry() -> Registry:
+    classes, _notes = load_classes("analyzers")
     return Registry([cls() for cls in classes])

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Listing an application's jars for its SBOM: how does ``sbom.scan_jars`` compare with ``unzip -l``
+"""Listing an application's jars for its SBOM: how does ``jarscan.scan_jars`` compare with ``unzip -l``
 over the same jars?
 
 A Tomcat-like tree (``lib/`` plus four web apps' ``WEB-INF/lib``) of 1,000 jars, about 1 GiB:
@@ -8,10 +8,16 @@ the rest DEFLATED), a pom.properties and a manifest. It is made once into ``--di
 fixed folder under the temp dir) and reused while its parameters match.
 
 Baselines, both run on the same jars with a warm page cache:
-  * ``unzip -l`` once per jar, as a shell loop would (``while read j; do unzip -l "$j"; done``);
   * ``unzip -l`` once per folder, through ``xargs`` and unzip's own wildcard (``unzip -l 'lib/*.jar'``).
     ``unzip -l a.jar b.jar`` would read b.jar as a member name inside a.jar, so one process per
-    folder is as close to "one unzip over all the jars" as unzip gets.
+    folder is as close to "one unzip over all the jars" as unzip gets. This is the headline
+    baseline; the goal (issue 8) is at most 1.5x its time, for the scan and for the whole analyze.
+  * ``unzip -l`` once per jar, as a shell loop would (``while read j; do unzip -l "$j"; done``):
+    1,000 process starts, so it flatters a2c; printed for comparison.
+
+Contenders: the listing (``jarscan.scan_jars`` over the five folders through LocalHost) and the
+whole ``a2c analyze`` of a Tomcat whose base is that tree (through a SnapshotHost), which adds
+the Tomcat analysis and the CycloneDX document (its rendering is also timed on its own).
 
     python3 benchmarks/analyze_jars.py [--dir DIR] [--jars 1000] [--size-kib 1024] [--entries 256] [--repeat 3]
 """
@@ -31,9 +37,11 @@ import time
 import zipfile
 from pathlib import Path
 
-from a2c.analyzers.java import sbom
+from a2c.analyzers.common import jarscan
 from a2c.hosts.local import LocalHost
+from a2c.model.sbom import ComponentScan
 
+GOAL = 1.5  # at most this many times ``unzip -l`` once per folder
 WEB_APPS = 4
 SERVER_JARS = 40
 FIXED_TIME = (2024, 1, 1, 0, 0, 0)
@@ -112,9 +120,9 @@ def make_snapshot(tree: Path) -> Path:
 
 def time_analyze(snapshot: Path) -> float:
     """``a2c analyze`` in process (inventory done beforehand): Tomcat analysis plus the SBOM."""
-    from a2c.analysis import analyze_application
+    from a2c.steps.analyze import analyze_application
     from a2c.analyzers.registry import load_registry
-    from a2c.discovery import discover
+    from a2c.steps.inventory import discover
     from a2c.hosts.snapshot import SnapshotHost
     from a2c.workspace import Workspace
 
@@ -129,11 +137,20 @@ def time_analyze(snapshot: Path) -> float:
         return time.perf_counter() - started
 
 
-def time_a2c(tree: Path) -> tuple[float, sbom.SbomScan]:
+def time_a2c(tree: Path) -> tuple[float, ComponentScan]:
     host = LocalHost()
     started = time.perf_counter()
-    scan = sbom.scan_jars(host, [str(folder) for folder in lib_dirs(tree)])
+    scan = jarscan.scan_jars(host, [str(folder) for folder in lib_dirs(tree)])
     return time.perf_counter() - started, scan
+
+
+def time_render(scan: ComponentScan) -> float:
+    """The SBOM document of the scanned jars (cyclonedx-python-lib's model and JSON outputter)."""
+    from a2c.generate.sbom import render_sbom
+
+    started = time.perf_counter()
+    render_sbom("java-tomcat-bench", "1.0", scan.components)
+    return time.perf_counter() - started
 
 
 def time_unzip_per_jar(list_file: Path) -> float:
@@ -158,7 +175,7 @@ def main() -> None:
     parser.add_argument("--jars", type=int, default=1000)
     parser.add_argument("--size-kib", type=int, default=1024, help="incompressible bytes per jar")
     parser.add_argument("--entries", type=int, default=256, help="class-like entries per jar (a real 1 MiB jar has 200-600)")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--profile", action="store_true", help="print a cProfile of one scan_jars run")
     args = parser.parse_args()
     if shutil.which("unzip") is None:
@@ -169,15 +186,17 @@ def main() -> None:
         handle.write("".join(f"{p}\n" for p in jars))
         list_file = Path(handle.name)
     try:
-        # Warm the page cache for every contender (reading each jar whole once), then best of N each.
+        # Warm the page cache for every contender (reading each jar whole once), then best of N
+        # each, the contenders taking turns so that a busy moment of the machine hits all of them.
         subprocess.run(["cat", *map(str, jars)], stdout=subprocess.DEVNULL, check=True)
+        snapshot = make_snapshot(args.dir)
         time_unzip_per_folder(args.dir)
         _, scan = time_a2c(args.dir)
-        ours = min(time_a2c(args.dir)[0] for _ in range(args.repeat))
-        snapshot = make_snapshot(args.dir)
-        analyze = min(time_analyze(snapshot) for _ in range(args.repeat))
+        time_analyze(snapshot)
+        rounds = [(time_unzip_per_folder(args.dir), time_a2c(args.dir)[0], time_analyze(snapshot), time_render(scan))
+                  for _ in range(args.repeat)]
+        per_folder, ours, analyze, render = (min(times) for times in zip(*rounds))
         per_jar = min(time_unzip_per_jar(list_file) for _ in range(args.repeat))
-        per_folder = min(time_unzip_per_folder(args.dir) for _ in range(args.repeat))
     finally:
         os.unlink(list_file)
     if args.profile:
@@ -190,14 +209,22 @@ def main() -> None:
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"tree: {len(jars)} jars, {total / 2**20:.0f} MiB, {args.entries} entries each, in {len(lib_dirs(args.dir))} folders; "
           f"{len(scan.components)} components, {len(scan.findings)} findings")
-    print(f"a2c sbom.scan_jars: {ours:.3f}s   best of {args.repeat}")
-    print(f"a2c analyze (Tomcat over a snapshot of the same tree, SBOM included): {analyze:.3f}s")
-    print(f"unzip -l per jar (shell loop, {len(jars)} processes): {per_jar:.3f}s   "
-          f"ratio scan: {ours / per_jar:.2f}x, ratio analyze: {analyze / per_jar:.2f}x (goal <= 1.5x)")
     print(f"unzip -l per folder (xargs + wildcard, {len(lib_dirs(args.dir))} processes): {per_folder:.3f}s   "
-          f"ratio: {ours / per_folder:.2f}x")
+          f"best of {args.repeat}: the baseline")
+    print(f"listing: a2c jarscan.scan_jars: {ours:.3f}s   {ours / per_folder:.2f}x (goal <= {GOAL}x)")
+    print(f"analyze: a2c analyze (Tomcat over a snapshot of the same tree, SBOM included): {analyze:.3f}s   "
+          f"{analyze / per_folder:.2f}x (goal <= {GOAL}x)")
+    print(f"  of which the SBOM document (a2c.generate.sbom.render_sbom, cyclonedx-python-lib) of "
+          f"{len(scan.components)} components: {render:.3f}s")
+    print(f"unzip -l per jar (shell loop, {len(jars)} processes): {per_jar:.3f}s   "
+          f"listing {ours / per_jar:.2f}x, analyze {analyze / per_jar:.2f}x")
     print(f"peak RSS of this process: {peak_mib:.0f} MiB")
 
+    def verdict(ratio: float) -> str:
+        return f"{ratio:.2f}x ({'met' if ratio <= GOAL else 'NOT met'})"
+
+    print(f"headline, against unzip -l once per folder (goal <= {GOAL}x): listing {verdict(ours / per_folder)}, "
+          f"analyze {verdict(analyze / per_folder)}")
 
 if __name__ == "__main__":
     main()

@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from a2c.build.context import ContextWriter
+from a2c.images.layers import ContextWriter
 from a2c.hosts.local import LocalHost
 from a2c.model import BuildPlan, CopyLayer
 

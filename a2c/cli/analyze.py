@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from a2c.cli.context import AppContext
+from a2c.cli.context import AppContext, host_address
 from a2c.cli.helptext import complete_application_ids, epilog
 from a2c.errors import ExitStatus
 
@@ -16,9 +16,9 @@ from a2c.errors import ExitStatus
 @click.option("--snapshot", metavar="DIR", help="Read a host snapshot folder instead of this machine.")
 @click.pass_obj
 def command(app: AppContext, app_id: str, snapshot: str | None) -> None:
-    from a2c.analysis import analyze_application
+    from a2c.steps import analyze
 
-    result = analyze_application(app.workspace, app_id, app.local_host(snapshot), app.registry())
+    result = analyze.run(app.env, analyze.AnalyzeRequest(app_id=app_id, host=host_address(snapshot)))
     params = result.document["containerParameters"]
 
     def human() -> None:

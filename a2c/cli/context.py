@@ -1,4 +1,4 @@
-"""The plain object every command receives: workspace, output, host and registry, built lazily."""
+"""The plain object every command receives: workspace, output and the steps' Environment, built lazily."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ class AppContext:
     output: Output
     debug: bool = False
     _workspace: Workspace | None = field(default=None, repr=False)
+    _env: Any = field(default=None, repr=False)
 
     @property
     def workspace(self) -> Workspace:
@@ -35,25 +36,19 @@ class AppContext:
             setup_file_logging(self._workspace)
         return self._workspace
 
-    def local_host(self, snapshot: str | None = None) -> Any:
-        if snapshot:
-            from a2c.hosts.snapshot import SnapshotHost
+    @property
+    def env(self) -> Any:
+        """The Environment the steps run in, built once per command."""
+        if self._env is None:
+            from a2c.env import Environment
 
-            return SnapshotHost(snapshot)
-        import sys
+            self._env = Environment(workspace=self.workspace, reporter=self.output)
+        return self._env
 
-        if sys.platform == "win32":
-            from a2c.hosts.windows import WindowsLocalHost
 
-            return WindowsLocalHost()
-        from a2c.hosts.local import LocalHost
-
-        return LocalHost()
-
-    def registry(self) -> Any:
-        from a2c.analyzers.registry import load_registry
-
-        return load_registry()
+def host_address(snapshot: str | None) -> str:
+    """The host a command reads: this machine, or a snapshot folder given with --snapshot."""
+    return f"snapshot:{snapshot}" if snapshot else "local"
 
 
 # A log line is for finding a problem, not for keeping data: longer messages are cut.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from a2c.cli.containerize import application_id_option, locked
-from a2c.cli.context import AppContext
+from a2c.cli.containerize import application_id_option
+from a2c.cli.context import AppContext, host_address
 from a2c.cli.helptext import complete_application_ids, epilog
 from a2c.errors import ExitStatus
 from a2c.model import json_fields
@@ -20,18 +20,9 @@ from a2c.model import json_fields
 @click.option("--snapshot", metavar="DIR", help="Read the application's files from a host snapshot folder.")
 @click.pass_obj
 def command(app: AppContext, app_id: str, snapshot: str | None) -> None:
-    from a2c.errors import HostError
-    from a2c.extract import extract_application
+    from a2c.steps import extract
 
-    workspace = app.workspace
-    host = app.local_host(snapshot)
-    analysis = workspace.read_analysis(app_id)
-    try:
-        process = host.process(int(analysis["analysisInfo"].get("processId", 0)))
-    except HostError:
-        process = None
-    with locked(workspace, app_id, create=False):
-        result = extract_application(workspace, app_id, host, app.registry(), app.output, process)
+    result = extract.run(app.env, extract.ExtractRequest(app_id=app_id, host=host_address(snapshot)))
     app.output.result(json_fields(result), lambda: app.output.next_steps(
         "Copy the archive to a machine with Docker and a2c installed",
         f"a2c containerize --input-archive {result.archive}"))

@@ -42,21 +42,17 @@ def group() -> None:
 @click.pass_obj
 def app_deployment(app: AppContext, app_id: str, image_uri: str | None, push: bool, aws_profile: str | None,
                    aws_region: str | None, registry: str | None) -> None:
-    from a2c.deploy import DeploymentRequest, generate_app_deployment
+    from a2c.steps import app_deployment as step
 
-    request = DeploymentRequest(app_id=app_id, image_uri=image_uri, push=push, aws_profile=aws_profile,
-                                aws_region=aws_region, registry=registry)
-    result = generate_app_deployment(app.workspace, request, app.output)
-    stack = result["stackName"]
+    request = step.AppDeploymentRequest(app_id=app_id, image_uri=image_uri, push=push, aws_profile=aws_profile,
+                                        aws_region=aws_region, registry=registry)
+    result = step.run(app.env, request)
 
     def human() -> None:
         out = app.output
-        for path in result["files"]:
-            out.echo(f"  {path}")
-        out.next_steps(
-            f"Review {result['deployment']}",
-            f"aws cloudformation deploy --template-file {result['template']} --capabilities CAPABILITY_NAMED_IAM "
-            f"--stack-name {stack}",
-        )
+        for output in result.outputs:
+            for path in output.files:
+                out.echo(f"  {path}")
+        out.next_steps(f"Review {result.deployment}", *[s for o in result.outputs for s in o.next_steps])
 
-    app.output.result(result, human)
+    app.output.result(result.to_json(), human)

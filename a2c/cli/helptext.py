@@ -28,10 +28,12 @@ _MEANING = {
     ExitStatus.AWS: "AWS: no credentials, no region, or an API error",
     ExitStatus.WINDOWS_HOST_REQUIRED: "Windows artifacts written; build them on a Windows container host",
     ExitStatus.NOT_SUPPORTED: "not supported (yet) for this application",
+    ExitStatus.PLUGIN: "an installed plugin cannot be used (a duplicate id)",
     ExitStatus.UNEXPECTED: "unexpected error (see the log)",
     ExitStatus.INTERRUPTED: "interrupted; run it again to finish",
 }
-_ALWAYS = (ExitStatus.OK, ExitStatus.UNEXPECTED, ExitStatus.USAGE, ExitStatus.WORKSPACE, ExitStatus.INTERRUPTED)
+_ALWAYS = (ExitStatus.OK, ExitStatus.UNEXPECTED, ExitStatus.USAGE, ExitStatus.WORKSPACE, ExitStatus.PLUGIN,
+           ExitStatus.INTERRUPTED)
 
 
 def epilog(examples: Iterable[str], statuses: Iterable[ExitStatus], env: dict[str, str] | None = None) -> str:

@@ -8,7 +8,7 @@ import sys
 import click
 
 from a2c.cli.context import AppContext
-from a2c.cli.helptext import complete_application_ids, epilog
+from a2c.cli.helptext import epilog
 from a2c.errors import ExitStatus
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from a2c.cli.context import AppContext
-from a2c.cli.helptext import complete_application_ids, epilog
+from a2c.cli.context import AppContext, host_address
+from a2c.cli.helptext import epilog
 from a2c.errors import ExitStatus
 
 
@@ -17,27 +17,10 @@ from a2c.errors import ExitStatus
 @click.option("--snapshot", metavar="DIR", help="Read a host snapshot folder instead of this machine.")
 @click.pass_obj
 def command(app: AppContext, runtime: str | None, snapshot: str | None) -> None:
-    from a2c.discovery import discover
+    from a2c.steps import inventory
 
-    workspace = app.workspace
-    host = app.local_host(snapshot)
-    registry = app.registry()
-    result = discover(host, registry, runtime)
-    entries = dict(result.entries)
-    if runtime is not None and workspace.inventory_path.exists():
-        # A narrowed run replaces only its own kind of application; the others stay listed.
-        from a2c.errors import A2CError
-        from a2c.discovery import covered_types
-
-        try:
-            previous = workspace.read_inventory()
-        except A2CError:
-            previous = {}
-        covered = covered_types(registry, runtime)
-        entries = {**{k: v for k, v in previous.items() if v.application_type not in covered}, **entries}
-    path = workspace.write_inventory(entries)
-    for note in result.notes:
-        app.output.detail(note)
+    result = inventory.run(app.env, inventory.InventoryRequest(runtime=runtime, host=host_address(snapshot)))
+    path = result.path
 
     def human() -> None:
         out = app.output

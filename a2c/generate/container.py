@@ -14,7 +14,6 @@ from a2c.generate import safe
 from a2c.generate.render import render
 from a2c.model import BuildPlan
 
-APP_USER = "10001:0"
 WORKDIR_FIELD = "$.analysisInfo.cwd (the image's working folder)"
 
 
@@ -74,7 +73,7 @@ def render_container_artifacts(plan: BuildPlan, *, host_name: str, health_path: 
         "host_name": host,
         "health_url": health_url(plan.health_port, health_path, source),
         "secrets": secrets,
-        "app_user": APP_USER,
+        "app_user": plan.user,  # the plan's (10001:0 unless an analyzer says otherwise)
         "labels": {
             "org.opencontainers.image.title": plan.app_id,
             "org.opencontainers.image.description": f"{plan.app_id} containerized by a2c from {host}",

@@ -126,6 +126,8 @@ class SnapshotHost(Host):
             return None
 
     def lstat(self, path: str) -> FileStat | None:
+        if not _nameable(path):
+            return None
         norm = posixpath.normpath("/" + path)
         parent = self.realpath(posixpath.dirname(norm))
         virtual = posixpath.join(parent, posixpath.basename(norm)) if norm != "/" else "/"
@@ -141,6 +143,8 @@ class SnapshotHost(Host):
 
     def _open_fd(self, path: str, flags: int, verb: str) -> int:
         """A descriptor of the snapshot file at ``path``, never through a link on its last step."""
+        if not _nameable(path):
+            raise HostError(f"cannot {verb} {excerpt(path)} in the snapshot: no file has such a name")
         local = self._contained(self.realpath(path), path)
         try:
             return os.open(local, flags | os.O_NOFOLLOW | os.O_CLOEXEC)
@@ -165,6 +169,18 @@ class SnapshotHost(Host):
             raise HostError(f"{excerpt(path)} is not a regular file")
         os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")
+
+
+def _nameable(path: str) -> bool:
+    """Whether a file can have this name: no NUL, and no lone surrogate that the file system
+    encoding cannot write (host.json may carry any string; os calls raise ValueError on them)."""
+    if "\0" in path:
+        return False
+    try:
+        os.fsencode(path)
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def process_to_json(proc: ProcessInfo) -> dict[str, Any]:

@@ -53,6 +53,7 @@ from a2c.analyzers.dotnet.corelaunch import (
     is_sdk_dll,
     major_minor,
     mapped_files,
+    nuget_components,
     nuget_entries,
     parse_deps,
     parse_host_cmdline,
@@ -69,6 +70,7 @@ from a2c.analyzers.common.dependencies import from_connections, merge
 from a2c.errors import HostError
 from a2c.hosts.base import Host, decode_text, is_within, join
 from a2c.model import AnalyzerResult, BuildPlan, CopyLayer, Detection, Finding, InventoryEntry, ProcessInfo
+from a2c.model.sbom import ComponentScan
 
 IMAGE_REPOSITORY = "mcr.microsoft.com/dotnet"
 DEFAULT_VERSION = "8.0"
@@ -191,6 +193,16 @@ class DotnetCoreAnalyzer(Analyzer):
 
     def plan(self, analysis: Mapping[str, Any], host: Host) -> BuildPlan:
         return build_plan(analysis, host)
+
+    def components(self, analysis: Mapping[str, Any], host: Host) -> ComponentScan | None:
+        """The NuGet packages of the app's deps.json (``analysisInfo.nuget``, read at analysis time);
+        None for an analysis without that list."""
+        info = analysis["analysisInfo"]
+        packages = info.get("nuget")
+        if packages is None:
+            return None
+        dotnet = info.get("dotnet") or {}
+        return ComponentScan(nuget_components(packages, str(dotnet.get("depsFile", ""))))
 
 
 # -- analysis ---------------------------------------------------------------------------------------

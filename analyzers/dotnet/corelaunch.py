@@ -27,13 +27,12 @@ import struct
 import zlib
 from dataclasses import dataclass, field
 from typing import IO, Any, Iterable, Mapping, Sequence
-from urllib.parse import quote
 
 from a2c.analyzers.dotnet.coreconfig import JsonConfigError, load_json
-from a2c.analyzers.java.sbom import Component, render_cyclonedx, render_cyclonedx_json
 from a2c.errors import HostError
 from a2c.hosts.base import Host, decode_text, join
 from a2c.model import Finding
+from a2c.model.sbom import EVIDENCE_DEPS_JSON, PURL_NUGET, Component
 
 MAX_JSON = 4 * 1024 * 1024
 HEAD_SCAN_LIMIT = 32 * 1024 * 1024  # a .NET 6+ self-contained single-file host is 10-15 MB
@@ -482,34 +481,11 @@ def dotnet_root_candidates(environ: Mapping[str, str]) -> list[str]:
 
 # -- the SBOM ------------------------------------------------------------------------------------------
 
-EVIDENCE_DEPS_JSON = "deps.json"
-
-
-@dataclass(frozen=True)
-class NugetComponent(Component):
-    """A NuGet package: ``pkg:nuget/<Name>@<Version>`` (``Component.purl`` knows Maven and generic only)."""
-
-    @property
-    def purl(self) -> str:
-        head = f"pkg:nuget/{quote(self.name, safe='.-_~')}"
-        return f"{head}@{quote(self.version, safe='.-_~+')}" if self.version else head
-
-
 def nuget_components(packages: Iterable[Mapping[str, Any]], deps_path: str = "") -> list[Component]:
-    """Components for ``analysisInfo.nuget`` entries ({name, version, path})."""
-    return [NugetComponent(str(p["name"]), str(p.get("version", "")), "", str(p.get("path", "")), EVIDENCE_DEPS_JSON,
-                           deps_path) for p in packages]
-
-
-def render_nuget_sbom(app_id: str, app_version: str, packages: Iterable[Mapping[str, Any]], deps_path: str = "",
-                      **options: Any) -> dict[str, Any]:
-    return render_cyclonedx(app_id, app_version, nuget_components(packages, deps_path), **options)
-
-
-def render_nuget_sbom_json(app_id: str, app_version: str, packages: Iterable[Mapping[str, Any]], deps_path: str = "",
-                           **options: Any) -> str:
-    """What a2c/analysis.py can write to Artifacts/sbom.cdx.json for a .NET app."""
-    return render_cyclonedx_json(app_id, app_version, nuget_components(packages, deps_path), **options)
+    """Components for ``analysisInfo.nuget`` entries ({name, version, path}): ``pkg:nuget/<Name>@<Version>``,
+    named by ``deps_path`` (the deps.json they were read from)."""
+    return [Component(str(p["name"]), str(p.get("version", "")), "", str(p.get("path", "")), EVIDENCE_DEPS_JSON,
+                      deps_path, purl_type=PURL_NUGET) for p in packages]
 
 
 def nuget_entries(deps: DepsFile, app_dir: str, host: Host) -> list[dict[str, str]]:
@@ -542,7 +518,7 @@ def read_json_file(host: Host, path: str, findings: list[Finding], code: str = "
         return None
 
 
-__all__ = ["Bundle", "DepsFile", "HostCommand", "JsonConfigError", "LoadedFramework", "NugetComponent", "RuntimeConfig",
+__all__ = ["Bundle", "DepsFile", "HostCommand", "JsonConfigError", "LoadedFramework", "RuntimeConfig",
            "app_kind", "frameworks_in", "is_dotnet_host", "mapped_files", "nuget_components", "parse_deps",
-           "parse_host_cmdline", "parse_runtimeconfig", "read_bundle", "read_bundle_marker", "render_nuget_sbom_json",
-           "roll_forward", "wants_process"]
+           "parse_host_cmdline", "parse_runtimeconfig", "read_bundle", "read_bundle_marker", "roll_forward",
+           "wants_process"]

@@ -5,8 +5,8 @@ IIS sites are not processes: w3wp.exe starts on demand for an application pool. 
 application's web.config, through the Host (a snapshot of the Windows server here). The
 analysis follows App2Container's Windows layout (``hostInfo``, ``appPoolName``,
 ``discoveredWebApps``, ``siteUsesWindowsAuth`` …) with a2c's own details under ``iis``.
-Windows images cannot be built by the Linux pipeline: ``windows_artifacts`` renders the
-Dockerfile and scripts to build on a Windows container host.
+Their plan (windows_plan.py) has ``platform="windows"``: a2c's Windows builder writes the Dockerfile,
+entry script and build context from it, to build on a Windows container host.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from a2c import __version__
 from a2c.analyzers.common.numbers import ascii_int
 from a2c.analyzers.base import Analyzer
 from a2c.analyzers.common.safexml import MAX_XML_BYTES, UnsafeXML, local_name, parse_xml
-from a2c.analyzers.dotnet import netconfig, windows_artifacts, winhost
-from a2c.analyzers.dotnet.winpaths import host_path_for, is_unc, normalize_windows_path, windows_join
+from a2c.analyzers.dotnet import netconfig, windows_plan, winhost
+from a2c.analyzers.dotnet.winpaths import container_path, host_path_for, is_unc, normalize_windows_path, windows_join
 from a2c.analyzers.common.dependencies import merge
 from a2c.errors import A2CError, AppNotFound, HostError
 from a2c.hosts.base import Host
@@ -238,12 +238,13 @@ def _physical(value: str) -> str:
 
 
 # -- the analyzer --------------------------------------------------------------------------------
-class IISSiteAnalyzer(windows_artifacts.WindowsApplication, Analyzer):
+class IISSiteAnalyzer(windows_plan.WindowsApplication, Analyzer):
     id = "dotnet-iis"
     runtime = "dotnet"
     application_type = "dotnet-iis"
     priority = 60
     lists_configured = True
+    windows_kind = windows_plan.IIS
     description = "IIS sites (ASP.NET 4.x/3.5, WCF on IIS) from applicationHost.config and web.config"
 
     def wants(self, name: str, exe: str, cmdline: tuple[str, ...]) -> bool:
@@ -446,7 +447,7 @@ def analyze_site(entry: InventoryEntry, site: Site, config: IISConfig, host: Hos
                                 f"${secret['envVar']}", secret["foundIn"]))
 
     log_dir = windows_join(site.log_directory, f"W3SVC{site.id}") if site.log_directory else ""
-    container_log_dir = windows_artifacts.container_path(log_dir) if log_dir else ""
+    container_log_dir = container_path(log_dir) if log_dir else ""
     root_path = root.physical_path if root else ""
     report = connection_string_report(f"IIS site {site.name}", host.name, report_sections)
     info.update({
@@ -527,7 +528,7 @@ def analyze_web_application(host: Host, site: Site, app: Application
             if vdir.physical_path[:1].upper() not in ("C", ""):
                 findings.append(Finding("IIS-I001", "info", f"{vdir.physical_path} is on drive {vdir.physical_path[0]}: "
                                         "Windows containers have one drive, so it is copied to "
-                                        f"{windows_artifacts.container_path(vdir.physical_path)}"))
+                                        f"{container_path(vdir.physical_path)}"))
         vdirs.append(entry)
     app_json: dict[str, Any] = {
         "path": app.path,

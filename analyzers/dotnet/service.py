@@ -17,7 +17,7 @@ from typing import Any, Mapping
 from a2c import __version__
 from a2c.analyzers.base import Analyzer
 from a2c.analyzers.common.secrets import MASK, env_var_for, is_secret_name, mask_spans, secret_spans
-from a2c.analyzers.dotnet import netconfig, pe, windows_artifacts, winhost
+from a2c.analyzers.dotnet import netconfig, pe, windows_plan, winhost
 from a2c.analyzers.dotnet.iis import connection_string_report, ordered_info, unique_env_vars
 from a2c.analyzers.dotnet.winpaths import host_path_for, is_within_windows, normalize_windows_path, split_image_path
 from a2c.analyzers.common.dependencies import from_connections, merge
@@ -90,12 +90,13 @@ def _argument_secret(name: str, index: int) -> dict[str, Any]:
             "format": "text", "element": "argument", "argument": index}
 
 
-class WindowsServiceAnalyzer(windows_artifacts.WindowsApplication, Analyzer):
+class WindowsServiceAnalyzer(windows_plan.WindowsApplication, Analyzer):
     id = "dotnet-service"
     runtime = "dotnet"
     application_type = "dotnet-service"
     priority = 61
     lists_configured = True
+    windows_kind = windows_plan.SERVICE
     description = ".NET Framework Windows services (service list, CLI header, <exe>.config)"
 
     def wants(self, name: str, exe: str, cmdline: tuple[str, ...]) -> bool:

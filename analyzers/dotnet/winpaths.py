@@ -136,6 +136,16 @@ def host_path_for(host: Host, windows_path: str, environment: Mapping[str, str] 
     return resolve(host, path) if path else ""
 
 
+def container_path(windows_path: str) -> str:
+    """Where a host folder lives in a Windows container: the same path on C:, ``C:\\drive-x\\…``
+    for a folder on another drive X: (a Windows container has only drive C:)."""
+    path = normalize_windows_path(windows_path)
+    if not path or path[0] == "C":
+        return path
+    rest = path[3:]
+    return f"C:\\drive-{path[0].lower()}" + (f"\\{rest}" if rest else "")
+
+
 def split_command_line(command: str) -> list[str]:
     """Split a Windows command line the way ``CommandLineToArgvW`` does.
 

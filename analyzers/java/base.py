@@ -18,7 +18,7 @@ class JavaAnalyzer(Analyzer):
     def components(self, analysis: Mapping[str, Any], host: Host) -> ComponentScan:
         """Every jar the image will hold, read by central directory: the plan's archives and the
         folders it copies."""
-        from a2c.analyzers.java.sbom import scan_jars
+        from a2c.analyzers.common.jarscan import scan_jars
 
         plan = self.plan(analysis, host)
         roots = [p for layer in plan.layers for p in layer.paths

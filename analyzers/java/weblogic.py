@@ -15,7 +15,7 @@ image: the copied files hold ``${A2C_SECRET_…}`` placeholders that the entry s
 from the environment at start. The domain's own key material (security/SerializedSystemIni.dat
 and the ``*-encrypted`` credentials in config.xml) stays: WebLogic cannot start without it.
 
-The helpers at the end (``server_process_plan`` and friends) are shared with websphere.py.
+The helpers at the end (``server_process_plan`` and friends) are shared with the websphere package.
 """
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ def _containerize_and_check(run_a2c, workspace, app_id: str, jre_image: str, doc
         container.reload()
         host_port = container.attrs["NetworkSettings"]["Ports"][f"{port}/tcp"][0]["HostPort"]
         url = f"http://127.0.0.1:{host_port}{params['healthCheckPath']}"
-        from a2c.build.validate import probe
+        from a2c.images.validate import probe
 
         import time
 

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from a2c.analysis import build_document
+from a2c.steps.analyze import build_document
 from a2c.analyzers.dotnet.core import DotnetCoreAnalyzer
 from a2c.analyzers.registry import Registry
-from a2c.build.validate import probe
-from a2c.discovery import discover
+from a2c.images.validate import probe
+from a2c.steps.inventory import discover
 from a2c.hosts.local import LocalHost
 from a2c.workspace import validate
 

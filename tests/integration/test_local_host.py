@@ -1,4 +1,5 @@
-"""LocalHost against real processes: vanishing processes, listening sockets, stable ids across restarts."""
+"""LocalHost against real processes: vanishing processes, listening sockets, stable ids across restarts,
+and the /proc reader giving what psutil gives."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import time
 import pytest
 
 from a2c.analyzers.registry import load_registry
-from a2c.discovery import discover
+from a2c.steps.inventory import discover
 from a2c.errors import HostError
+from a2c.hosts import local
 from a2c.hosts.local import LocalHost
 
 from tests.conftest import FIXTURES, missing, free_port
@@ -44,8 +46,11 @@ def _start(classes, port: int, cwd, java_options: tuple[str, ...] = (), env: dic
 
 
 def test_process_that_vanishes_mid_scan_is_a_note(tmp_path):
-    victim = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "a2c-vanishing-marker"])
+    # Popen returns once the exec began; its command line shows when the victim prints.
+    victim = subprocess.Popen([sys.executable, "-c", "import time; print(flush=True); time.sleep(60)", "a2c-vanishing-marker"],
+                              stdout=subprocess.PIPE)
     try:
+        victim.stdout.readline()
         def wanted(name, exe, cmdline):
             if "a2c-vanishing-marker" in cmdline:
                 victim.kill()
@@ -59,6 +64,54 @@ def test_process_that_vanishes_mid_scan_is_a_note(tmp_path):
     finally:
         victim.kill()
         victim.wait()
+        victim.stdout.close()
+
+
+SERVER = """
+import os, socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+s6 = socket.socket(socket.AF_INET6); s6.bind(("::1", 0)); s6.listen()
+c = socket.create_connection(s.getsockname()); peer, _ = s.accept()
+log = open(sys.argv[1], "a")
+print(s.getsockname()[1], s6.getsockname()[1], flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.fixture
+def server(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-c", SERVER, str(tmp_path / "app.log"), "a2c-server-marker"], cwd=tmp_path,
+                            stdout=subprocess.PIPE, text=True, env={**os.environ, "A2C_TEST_MARKER": "caf\u00e9"})
+    try:
+        ports = tuple(int(p) for p in proc.stdout.readline().split())
+        yield proc, ports
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stdout.close()
+
+
+def test_scan_reads_a_wanted_process_in_full(server, tmp_path):
+    proc, (port, port6) = server
+    processes, _ = LocalHost().scan_processes(lambda name, exe, cmdline: "a2c-server-marker" in cmdline)
+    [info] = processes
+    assert info.pid == proc.pid and info.cwd == str(tmp_path) and info.exe == os.path.realpath(sys.executable)
+    assert info.environ["A2C_TEST_MARKER"] == "caf\u00e9" and info.ppid == os.getpid()
+    assert (info.uid, info.username) == (os.getuid(), local.pwd.getpwuid(os.getuid()).pw_name)
+    assert [(s.port, s.protocol) for s in info.listening] == sorted([(port, "tcp"), (port6, "tcp6")])
+    assert {c.remote_port for c in info.connections} >= {port}
+    assert str(tmp_path / "app.log") in info.open_files
+    assert abs(info.create_time - time.time()) < 60
+
+
+def test_proc_reader_agrees_with_psutil(server):
+    proc, _ = server
+    ours = LocalHost().process(proc.pid)
+    theirs = local._psutil_process(proc.pid)
+    assert ours == theirs.__class__(**{**theirs.__dict__, "connections": tuple(sorted(
+        theirs.connections, key=lambda c: (c.remote_address, c.remote_port, c.local_port)))})
+    wanted = lambda name, exe, cmdline: "a2c-server-marker" in cmdline  # noqa: E731
+    assert [p.pid for p in LocalHost().scan_processes(wanted)[0]] == [p.pid for p in local._psutil_scan(wanted)[0]]
 
 
 def test_gone_process_is_a_host_error():

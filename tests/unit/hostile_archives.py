@@ -1,4 +1,4 @@
-"""Hostile extraction archives and snapshots for ``a2c.extract`` and ``SnapshotHost``.
+"""Hostile extraction archives and snapshots for ``a2c.archive`` and ``SnapshotHost``.
 
 The small cases are committed under ``fixtures/hostile/archives-extract/``
 (``python3 tests/unit/hostile_archives.py`` rewrites them, byte for byte); the big ones (a

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from a2c.build import context as context_module
-from a2c.build.context import ContextWriter
+from a2c.images import layers as context_module
+from a2c.images.layers import ContextWriter
 from a2c.errors import HostError
 from a2c.hosts.local import LocalHost
 from a2c.model import BuildPlan, CopyLayer

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from a2c.analyzers.common.configsecrets import assign_env_vars
 from a2c.analyzers.java.springboot import SpringBootAnalyzer
-from a2c.deployment import build_deployment
+from a2c.targets.deployment import build_deployment
 from a2c.hosts.local import LocalHost
 from a2c.ids import application_id
 from a2c.model import InventoryEntry, ProcessInfo, Socket

@@ -23,7 +23,7 @@ from a2c.analyzers.common import archives
 from a2c.analyzers.common.archives import BadArchive, open_zip, read_member
 from a2c.analyzers.common.properties import parse_properties, parse_yaml_flat
 from a2c.analyzers.common.safexml import parse_xml
-from a2c.analyzers.java import sbom
+from a2c.analyzers.common import jarscan
 from a2c.analyzers.java.jvm import parse_major
 from a2c.analyzers.java.tomcat import TomcatAnalyzer, http_port, parse_connectors
 from a2c.cli.context import setup_file_logging
@@ -245,7 +245,7 @@ def test_corrupt_jars_are_bad_archives(name, words):
 @pytest.mark.parametrize("name", ["zip-version-99.jar", "bad-deflate.jar", "zip64-3-million-entries.jar"])
 def test_sbom_lists_corrupt_jars_as_findings(tmp_path, name):
     shutil.copy(CRASHES / name, tmp_path / "lib.jar")
-    scan = sbom.scan_jars(LocalHost(), [str(tmp_path)])
+    scan = jarscan.scan_jars(LocalHost(), [str(tmp_path)])
     assert [c.name for c in scan.components] == ["lib"]
     assert scan.findings and all(f.code.startswith("SBOM-W") for f in scan.findings)
 
@@ -291,9 +291,9 @@ def test_limits_leave_normal_jars_alone():
 
 # -- 5. the SBOM after an analyzer crash -------------------------------------------------------------
 def test_sbom_uses_the_fallback_analyzer_and_no_message_leaks(tmp_path, monkeypatch):
-    from a2c.analysis import analyze_application
+    from a2c.steps.analyze import analyze_application
     from a2c.analyzers.registry import load_registry
-    from a2c.discovery import discover
+    from a2c.steps.inventory import discover
     from a2c.hosts.snapshot import SnapshotHost
 
     secret = "s3cret" + "-value"  # built at run time: only the exception message holds it, not a source line

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from a2c.analysis import build_document
+from a2c.steps.analyze import build_document
 from a2c.analyzers.common.safexml import local_name, parse_xml
 from a2c.analyzers.registry import load_registry
-from a2c.discovery import discover
+from a2c.steps.inventory import discover
 from a2c.hosts.snapshot import SnapshotHost
 from a2c.ids import application_id
 from a2c.workspace import validate

@@ -12,13 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from a2c.analysis import build_document
+from a2c.steps.analyze import build_document
 from a2c.analyzers.dotnet import coreconfig, coresecrets
 from a2c.analyzers.dotnet.core import DotnetCoreAnalyzer, base_image, find_launch
 from a2c.analyzers.dotnet.coreconfig import JsonConfigError, layered_config, parse_json, resolve_urls
 from a2c.analyzers.dotnet.corelaunch import (
     BUNDLE_SIGNATURE,
-    NugetComponent,
     app_kind,
     frameworks_in,
     parse_deps,
@@ -26,17 +25,18 @@ from a2c.analyzers.dotnet.corelaunch import (
     parse_runtimeconfig,
     read_bundle,
     read_bundle_marker,
-    render_nuget_sbom_json,
     roll_forward,
     wants_process,
 )
 from a2c.analyzers.registry import load_registry
-from a2c.discovery import classify_process
+from a2c.applications import classify_process
 from a2c.generate.container import render_container_artifacts
+from a2c.generate.sbom import render_sbom
 from a2c.hosts.local import LocalHost
 from a2c.hosts.snapshot import SnapshotHost
 from a2c.ids import application_id
 from a2c.model import ProcessInfo, Socket
+from a2c.model.sbom import PURL_NUGET, Component
 from a2c.workspace import validate
 
 from tests.conftest import FIXTURES
@@ -571,7 +571,7 @@ def test_snapshot_inventory(snapshot):
     assert entries[3200].identity == "dotnet:/opt/worker/Worker"
     assert entries[3300].identity == "dotnet:/opt/api/Api"
     # registered with the built-ins, before the generic Java fallback
-    registry = load_registry(include_plugins=False)
+    registry = load_registry()
     assert registry.get("dotnet-core") is not None and registry.for_type("dotnet-core").runtime == "dotnet"
 
 
@@ -656,15 +656,19 @@ def test_snapshot_artifacts(snapshot, golden):
 
 
 def test_snapshot_sbom(snapshot, golden):
-    _, _, _, documents = snapshot
+    host, analyzer, _, documents = snapshot
     info = documents[3100]["analysisInfo"]
-    text = render_nuget_sbom_json(info["appId"], info["AdvancedAppInfo"]["version"], info["nuget"],
-                                  info["dotnet"]["depsFile"], tool_version="0.0.0-test")
+    scan = analyzer.components(documents[3100], host)
+    assert scan.findings == []
+    assert {(c.name, c.path, c.evidence_detail) for c in scan.components} >= {
+        ("Dapper", "/srv/hello/Dapper.dll", info["dotnet"]["depsFile"])}
+    text = render_sbom(info["appId"], info["AdvancedAppInfo"]["version"], scan.components, tool_version="0.0.0-test")
     document = json.loads(text)
     assert [c["purl"] for c in document["components"]] == [
         "pkg:nuget/Dapper@2.0.123", "pkg:nuget/Microsoft.Data.SqlClient@2.1.4",
         "pkg:nuget/Microsoft.SourceLink.Common@1.0.0", "pkg:nuget/Npgsql@4.1.9"]
-    assert NugetComponent("My Lib", "1.0.0-beta+1").purl == "pkg:nuget/My%20Lib@1.0.0-beta+1"
+    assert Component("My Lib", "1.0.0-beta+1", purl_type=PURL_NUGET).purl == "pkg:nuget/My%20Lib@1.0.0-beta+1"
+    assert analyzer.components({"analysisInfo": {"appId": "x"}}, host) is None  # no nuget list: no SBOM
     golden("dotnet-core/sbom.cdx.json", text)
 
 

@@ -135,7 +135,7 @@ def test_unedited_deployment_generates(workspace):
 
 def test_render_ecs_refuses_empty_ports_without_the_schema():
     """Code that gets a deployment from elsewhere than the file still reports the field."""
-    from a2c.generate.ecs import render_ecs
+    from a2c.targets.ecs import render_ecs
 
     deployment = json.loads((FIXTURES / "expected" / "legacy-tomcat" / "deployment.json").read_text())
     deployment["exposedPorts"] = []
@@ -154,7 +154,11 @@ def test_schema_and_renderer_agree_on_image_references(value, ok):
     document = json.loads((FIXTURES / "expected" / "legacy-tomcat" / "deployment.json").read_text())
     document["imageName"] = value
     results = []
-    for check in (lambda: validate(document, "deployment", "deployment.json"), lambda: image_reference(value, "f")):
+    from a2c.targets.registry import load_targets
+
+    sections = load_targets().sections()  # the ECS target's section of deployment.json
+    for check in (lambda: validate(document, "deployment", "deployment.json", sections),
+                  lambda: image_reference(value, "f")):
         try:
             check()
             results.append(True)

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from a2c import extract
+from a2c import archive as archive_module
 from a2c.errors import A2CError, InvalidFile, WorkspaceError
-from a2c.extract import read_archive_app_id, unpack_archive
+from a2c.archive import read_archive_app_id, unpack_archive
 from a2c.hosts.snapshot import SnapshotHost
 from a2c.workspace import Workspace
 from tests.unit import hostile_archives as hostile
@@ -142,8 +142,8 @@ def test_host_links_keep_their_meaning(ws):
 def test_worker_files_never_reach_the_build_context(ws, canary, tmp_path):
     """The issue's case: analysis paths aim at the worker's files; none lands in the context."""
     from a2c.analyzers.registry import load_registry
-    from a2c.build.context import ContextWriter
-    from a2c.containerize import make_plan
+    from a2c.images.layers import ContextWriter
+    from a2c.planning import make_plan
 
     dirs = {key: str(canary) for key in hostile.DIRECTORIES}
     archive = hostile.write(tmp_path / "a.tar", hostile.metadata(document=hostile.analysis(directories=dirs))
@@ -254,16 +254,16 @@ def _disk_use(folder: Path) -> int:
 
 
 def test_member_count_is_checked_without_keeping_members(ws, tmp_path, monkeypatch):
-    monkeypatch.setattr(extract, "MAX_ARCHIVE_MEMBERS", 2000)
+    monkeypatch.setattr(archive_module, "MAX_ARCHIVE_MEMBERS", 2000)
     archive = hostile.many_members(tmp_path / "m.tar.gz", 2500)
     with pytest.raises(InvalidFile, match="more than 2000 entries"):
         unpack_archive(archive, ws)
     assert not (ws.app_dir(APP) / "extracted").exists()
     # refused before any folder was made
     assert not [p for p in ws.app_dir(APP).rglob("d*")]
-    monkeypatch.setattr(extract, "MAX_ARCHIVE_MEMBERS", 10_000)
+    monkeypatch.setattr(archive_module, "MAX_ARCHIVE_MEMBERS", 10_000)
     with tarfile.open(archive) as tar:
-        for count, _ in enumerate(extract._members(tar, archive)):
+        for count, _ in enumerate(archive_module._members(tar, archive)):
             assert len(tar.members) == 0
         assert count + 1 == 3 + 2500
 

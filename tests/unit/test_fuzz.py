@@ -27,10 +27,11 @@ from a2c.analyzers.common.archives import MAX_MEMBER_BYTES, BadArchive, open_zip
 from a2c.analyzers.common.properties import (MAX_FLAT_KEYS, parse_manifest, parse_properties, parse_yaml_flat,
                                               utf16_pairs)
 from a2c.analyzers.common.safexml import UnsafeXML, parse_xml
-from a2c.analyzers.java import sbom
+from a2c.analyzers.common import jarscan
 from a2c.analyzers.java.logconfig import log_files
 from a2c.analyzers.java.tomcat import http_port, parse_connectors
 from a2c.errors import ExitStatus, HostError, InvalidFile
+from a2c.generate.sbom import render_sbom
 from a2c.hosts.local import LocalHost
 from a2c.model import InventoryEntry, ProcessInfo
 from a2c.workspace import Workspace, encode_json, read_json, validate
@@ -183,9 +184,9 @@ def test_jar_readers(which, changes, cut, name):
         except (BadArchive, HostError):
             pass
         read_text_member(host, str(path), "META-INF/MANIFEST.MF")
-        scan = sbom.scan_jars(host, [str(path.parent)], hashes=True)
+        scan = jarscan.scan_jars(host, [str(path.parent)], hashes=True)
     assert all(f.code.startswith(("SBOM-W", "SBOM-I")) for f in scan.findings), scan.findings
-    json.loads(sbom.render_cyclonedx_json("app", "1", scan.components))
+    json.loads(render_sbom("app", "1", scan.components))
 
 
 # -- workspace JSON --------------------------------------------------------------------------------

@@ -8,12 +8,12 @@ import subprocess
 
 import pytest
 
-from a2c.analysis import build_document
+from a2c.steps.analyze import build_document
 from a2c.analyzers.registry import load_registry
-from a2c.deployment import build_deployment
-from a2c.discovery import discover
+from a2c.targets.deployment import build_deployment
+from a2c.steps.inventory import discover
 from a2c.generate.container import render_container_artifacts
-from a2c.generate.ecs import render_ecs
+from a2c.targets.ecs import render_ecs
 from a2c.hosts.snapshot import SnapshotHost
 
 from tests.conftest import FIXTURES, missing
@@ -22,7 +22,7 @@ from tests.conftest import FIXTURES, missing
 @pytest.fixture(scope="module")
 def legacy_tomcat():
     host = SnapshotHost(str(FIXTURES / "snapshots" / "hostile-tomcat"))
-    registry = load_registry(include_plugins=False)
+    registry = load_registry()
     entry = next(iter(discover(host, registry).entries.values()))
     analyzer = registry.get(entry.analyzer_id)
     result = analyzer.analyze(entry, host.process(entry.process_id), host)

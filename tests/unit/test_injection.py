@@ -15,7 +15,7 @@ import pytest
 
 from a2c.errors import ExitStatus, InvalidFile
 from a2c.generate.container import render_container_artifacts
-from a2c.generate.ecs import render_ecs
+from a2c.targets.ecs import render_ecs
 from a2c.generate.quoting import (UnsafeValue, comment, docker_value, powershell_literal, powershell_word, to_json,
                                   xml_text)
 from a2c.generate.render import render
@@ -361,9 +361,17 @@ def _windows_analysis(name: str) -> dict:
 
 
 def _windows_render(analysis: dict) -> dict[str, str]:
-    from a2c.analyzers.dotnet.windows_artifacts import render_windows_artifacts
+    """The Windows artifacts as containerize renders them: the analyzer's plan through the builder."""
+    from a2c.analyzers.dotnet.iis import IISSiteAnalyzer
+    from a2c.analyzers.dotnet.service import WindowsServiceAnalyzer
+    from a2c.hosts.snapshot import SnapshotHost
+    from a2c.images.windows import WindowsArtifactsBuilder
+    from a2c.model import AnalysisHead
 
-    return render_windows_artifacts(analysis)
+    host = SnapshotHost(str(FIXTURES / "snapshots" / "iis-host"))
+    analyzer = WindowsServiceAnalyzer() if analysis["analysisInfo"].get("appType") == "service" else IISSiteAnalyzer()
+    return WindowsArtifactsBuilder().render(analyzer.plan(analysis, host), AnalysisHead.from_json(analysis), host,
+                                            "analysis.json")
 
 
 def _swap(text: str, hostile: str, benign: str) -> str:

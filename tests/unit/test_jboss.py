@@ -16,30 +16,23 @@ from pathlib import Path
 
 import pytest
 
-from a2c.analysis import build_document
+from a2c.steps.analyze import build_document
 from a2c.analyzers.common.safexml import local_name, parse_xml
 from a2c.analyzers.java.generic import GenericJavaAnalyzer
 from a2c.analyzers.common.dependencies import parse_jdbc_url
-from a2c.analyzers.java.jboss import (
-    JBossAnalyzer,
-    container_entrypoint,
-    container_server_config,
-    health_check_path,
-    mask_url,
-    parse_datasources,
-    parse_jboss_cmdline,
-    parse_socket_bindings,
-    product_version,
-    resolve_expression,
-    scanner_deployments,
-    secret_spots,
-    server_dirs,
-    server_properties,
-)
+from a2c.analyzers.java.jboss.analyzer import JBossAnalyzer
+from a2c.analyzers.java.jboss.command import parse_jboss_cmdline, server_properties
+from a2c.analyzers.java.jboss.container import container_entrypoint, container_server_config
+from a2c.analyzers.java.jboss.datasources import mask_url, parse_datasources, secret_spots
+from a2c.analyzers.java.jboss.deployments import health_check_path, scanner_deployments
+from a2c.analyzers.java.jboss.expressions import resolve_expression
+from a2c.analyzers.java.jboss.folders import server_dirs
+from a2c.analyzers.java.jboss.serverconfig import parse_socket_bindings
+from a2c.analyzers.java.jboss.version import product_version
 from a2c.analyzers.java.tomcat import TomcatAnalyzer
 from a2c.analyzers.registry import Registry
-from a2c.build.context import ContextWriter
-from a2c.discovery import discover
+from a2c.images.layers import ContextWriter
+from a2c.steps.inventory import discover
 from a2c.generate.container import render_container_artifacts
 from a2c.hosts.local import LocalHost
 from a2c.hosts.snapshot import SnapshotHost

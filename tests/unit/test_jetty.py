@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from a2c.analysis import build_document
+from a2c.steps.analyze import build_document
 from a2c.analyzers.java.jetty import (
     JettyAnalyzer,
     JettyLaunch,
@@ -31,7 +31,7 @@ from a2c.analyzers.java.jetty import (
     webapps_dir,
 )
 from a2c.analyzers.java.jvm import parse_java_cmdline
-from a2c.discovery import classify_process
+from a2c.applications import classify_process
 from a2c.generate.container import render_container_artifacts
 from a2c.hosts.local import LocalHost
 from a2c.hosts.snapshot import SnapshotHost

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from a2c.containerize import ContainerizeResult
-from a2c.extract import ExtractResult
+from a2c.steps.containerize import ContainerizeResult
+from a2c.steps.extract import ExtractResult
 from a2c.model import camel_case, json_fields
 
 

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from a2c.analysis import build_document
+from a2c.steps.analyze import build_document
 from a2c.analyzers.common.credstores import is_credential_store
 from a2c.analyzers.java.generic import GenericJavaAnalyzer
 from a2c.analyzers.registry import Registry
-from a2c.build.context import ContextWriter
-from a2c.discovery import discover
+from a2c.images.layers import ContextWriter
+from a2c.steps.inventory import discover
 from a2c.hosts.base import is_within
 from a2c.hosts.snapshot import SnapshotHost
 from a2c.workspace import validate

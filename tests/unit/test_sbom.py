@@ -1,5 +1,6 @@
 """The SBOM of an application's jars: coordinates from pom.properties, manifests and file names,
-nested jars read in place, hostile archives turned into findings, and CycloneDX 1.5 output.
+nested jars read in place, hostile archives turned into findings (``analyzers/common/jarscan``),
+and CycloneDX 1.5 output for jars and NuGet packages (``a2c.generate.sbom``).
 
 Every jar is built here with zipfile; the same trees are read through LocalHost and a SnapshotHost.
 """
@@ -20,22 +21,21 @@ import pytest
 from tests.conftest import missing
 
 from tests.conftest import load_make_hostile
-from a2c.analyzers.java import sbom
-from a2c.analyzers.java.sbom import (
+from a2c.analyzers.common.jarscan import SbomLimits, parse_jar_file_name, scan_jars
+from a2c.analyzers.dotnet.corelaunch import nuget_components
+from a2c.generate.sbom import render_sbom
+from a2c.hosts.local import LocalHost
+from a2c.hosts.snapshot import SnapshotHost
+from a2c.model.sbom import (
     EVIDENCE_BUNDLE,
     EVIDENCE_FILE_NAME,
     EVIDENCE_IMPLEMENTATION,
     EVIDENCE_POM,
+    PURL_NUGET,
     Component,
-    SbomLimits,
+    ComponentScan,
     build_purl,
-    parse_jar_file_name,
-    render_cyclonedx,
-    render_cyclonedx_json,
-    scan_jars,
 )
-from a2c.hosts.local import LocalHost
-from a2c.hosts.snapshot import SnapshotHost
 
 HOSTILE = Path(__file__).resolve().parents[2] / "fixtures" / "hostile" / "archives"
 make_hostile = load_make_hostile()
@@ -120,7 +120,7 @@ class Tree:
         os.symlink(relative_target, target)
         return self.path(virtual)
 
-    def scan(self, *roots: str, **options) -> sbom.SbomScan:
+    def scan(self, *roots: str, **options) -> ComponentScan:
         return scan_jars(self.host, [self.path(r) for r in roots], **options)
 
 
@@ -129,11 +129,11 @@ def tree(request, tmp_path):
     return Tree(request.param, tmp_path)
 
 
-def by_name(scan: sbom.SbomScan) -> dict[str, Component]:
+def by_name(scan: ComponentScan) -> dict[str, Component]:
     return {c.name: c for c in scan.components}
 
 
-def codes(scan: sbom.SbomScan) -> list[str]:
+def codes(scan: ComponentScan) -> list[str]:
     return sorted(f.code for f in scan.findings)
 
 
@@ -173,6 +173,16 @@ def test_parse_jar_file_name(file_name, expected):
 def test_build_purl(group, name, version, purl):
     assert build_purl(group, name, version) == purl
     assert Component(name, version, group).purl == purl
+
+
+@pytest.mark.parametrize("name, version, purl", [
+    ("Dapper", "2.0.123", "pkg:nuget/Dapper@2.0.123"),
+    ("My Lib", "1.0.0-beta+1", "pkg:nuget/My%20Lib@1.0.0-beta+1"),  # NuGet build metadata stays readable
+    ("Npgsql", "", "pkg:nuget/Npgsql"),
+])
+def test_nuget_purl(name, version, purl):
+    assert Component(name, version, purl_type=PURL_NUGET).purl == purl
+    assert build_purl("", name, version, PURL_NUGET) == purl
 
 
 # -- a folder of jars ---------------------------------------------------------------------------
@@ -463,22 +473,27 @@ def golden_components(tmp_path) -> list[Component]:
     return scan.components
 
 
+def render(app_id: str, version: str, components, **options) -> dict:
+    return json.loads(render_sbom(app_id, version, components, **options))
+
+
 def test_golden_hello_war(golden, golden_components):
-    text = render_cyclonedx_json("java-tomcat-5a1e2b3c", "1.0", golden_components, tool_version="0.0.0-test")
+    text = render_sbom("java-tomcat-5a1e2b3c", "1.0", golden_components, tool_version="0.0.0-test")
     golden("sbom/hello-war.cdx.json", text)
 
 
 def test_render_is_deterministic_and_order_independent(golden_components):
     components = golden_components
-    first = render_cyclonedx("java-tomcat-5a1e2b3c", "1.0", components)
-    assert render_cyclonedx("java-tomcat-5a1e2b3c", "1.0", list(reversed(components))) == first
-    other = render_cyclonedx("java-tomcat-5a1e2b3c", "1.1", components)
-    assert other["serialNumber"] != first["serialNumber"]
-    assert render_cyclonedx("java-tomcat-5a1e2b3c", "1.0", components[1:])["serialNumber"] != first["serialNumber"]
+    first = render_sbom("java-tomcat-5a1e2b3c", "1.0", components)
+    assert render_sbom("java-tomcat-5a1e2b3c", "1.0", list(reversed(components))) == first
+    assert first.endswith("}\n") and "timestamp" not in first
+    serial = json.loads(first)["serialNumber"]
+    assert render("java-tomcat-5a1e2b3c", "1.1", components)["serialNumber"] != serial
+    assert render("java-tomcat-5a1e2b3c", "1.0", components[1:])["serialNumber"] != serial
 
 
 def test_duplicate_purls_get_path_suffixed_refs(golden_components):
-    doc = render_cyclonedx("app", "", golden_components)
+    doc = render("app", "", golden_components)
     refs = [c["bom-ref"] for c in doc["components"]]
     assert len(refs) == len(set(refs))
     lang3 = sorted(r for r in refs if "commons-lang3" in r)
@@ -487,16 +502,19 @@ def test_duplicate_purls_get_path_suffixed_refs(golden_components):
                      "pkg:maven/org.apache.commons/commons-lang3@3.12.0#/opt/tomcat/webapps/hello.war!/WEB-INF/lib/"
                      "commons-lang3.jar"]
     assert "pkg:generic/guava@31.1-jre" in refs
-    assert doc["dependencies"] == [{"ref": "app", "dependsOn": refs}]
+    # The application depends on every library; cyclonedx-python-lib's outputter lists each
+    # library too, without dependsOn (a2c does not read what the libraries depend on).
+    assert doc["dependencies"] == [{"ref": "app", "dependsOn": sorted(refs)}] + [{"ref": r} for r in sorted(refs)]
     assert "version" not in doc["metadata"]["component"]
 
 
 def test_required_fields_by_hand(golden_components):
-    """What CycloneDX 1.5 requires, checked without the schema (see the schema test below)."""
-    doc = render_cyclonedx("java-tomcat-5a1e2b3c", "1.0", golden_components)
+    """What CycloneDX 1.5 requires, checked without the schema (see the schema tests below)."""
+    doc = render("java-tomcat-5a1e2b3c", "1.0", golden_components)
     assert doc["bomFormat"] == "CycloneDX" and doc["specVersion"] == "1.5" and doc["version"] == 1
     assert doc["serialNumber"].startswith("urn:uuid:") and len(doc["serialNumber"]) == 45
     assert doc["metadata"]["tools"]["components"][0]["name"] == "a2c"
+    assert doc["metadata"]["tools"]["components"][0]["type"] == "application"
     assert doc["metadata"]["component"] == {"type": "application", "bom-ref": "java-tomcat-5a1e2b3c",
                                             "name": "java-tomcat-5a1e2b3c", "version": "1.0"}
     for component in doc["components"]:
@@ -505,6 +523,85 @@ def test_required_fields_by_hand(golden_components):
         assert all({"technique", "confidence"} <= set(m) for m in component["evidence"]["identity"]["methods"])
     shaded = [c for c in doc["components"] if {"name": "a2c:shaded", "value": "true"} in c["properties"]]
     assert {c["name"] for c in shaded} == {"guava", "httpclient"}
+
+
+def test_document_carries_what_the_scan_found(golden_components):
+    """purls exactly as Component.purl spells them, hashes when known, evidence and properties."""
+    doc = render("java-tomcat-5a1e2b3c", "1.0", golden_components, tool_version="9.9.9")
+    assert doc["metadata"]["tools"]["components"] == [{"type": "application", "name": "a2c", "version": "9.9.9"}]
+    assert sorted(c["purl"] for c in doc["components"]) == sorted(c.purl for c in golden_components)
+    by_location = {(c["evidence"]["occurrences"][0]["location"], c["name"]): c for c in doc["components"]}
+    for component in golden_components:
+        rendered = by_location[(component.path, component.name)]
+        assert rendered.get("group", "") == component.group and rendered.get("version", "") == component.version
+        assert rendered.get("hashes", []) == ([{"alg": "SHA-256", "content": component.sha256}] if component.sha256 else [])
+        assert {"name": "a2c:evidence", "value": component.evidence} in rendered["properties"]
+        method = rendered["evidence"]["identity"]["methods"][0]
+        assert method["value"] == (component.evidence_detail or component.evidence)
+    techniques = {c["name"]: c["evidence"]["identity"]["methods"][0] for c in doc["components"] if not c.get("group")}
+    assert techniques["guava"] == {"technique": "filename", "confidence": 0.4, "value": "guava-31.1-jre.jar"}
+    assert techniques["slf4j.api"]["confidence"] == 0.7
+
+
+def test_purls_are_not_re_encoded():
+    """packageurl would write ``1.0%2Bbuild/7`` and ``1.0.0-beta%2B1``; the document keeps a2c's spelling."""
+    components = [Component("a", "1.0+build/7", "g", "/lib/a.jar"),
+                  Component("My Lib", "1.0.0-beta+1", "", "/app/MyLib.dll", "deps.json", purl_type=PURL_NUGET),
+                  Component("", "", "", "/lib/.jar")]
+    doc = render("app", "1", components)
+    assert sorted(c["purl"] for c in doc["components"]) == ["pkg:generic/", "pkg:maven/g/a@1.0%2Bbuild%2F7",
+                                                            "pkg:nuget/My%20Lib@1.0.0-beta+1"]
+
+
+NUGET = [{"name": "Dapper", "version": "2.0.123", "path": "/srv/hello/Dapper.dll", "packagePath": "dapper/2.0.123"},
+         {"name": "Npgsql", "version": "4.1.9", "path": "", "packagePath": "npgsql/4.1.9"},
+         {"name": "My Lib", "version": "1.0.0-beta+1", "path": "/srv/hello/MyLib.dll", "packagePath": ""}]
+
+
+def test_nuget_document():
+    components = nuget_components(NUGET, "/srv/hello/HelloApp.deps.json")
+    doc = render("dotnet-core-58845c83", "3.1.32", components)
+    assert [c["purl"] for c in doc["components"]] == ["pkg:nuget/Dapper@2.0.123", "pkg:nuget/My%20Lib@1.0.0-beta+1",
+                                                      "pkg:nuget/Npgsql@4.1.9"]
+    dapper = doc["components"][0]
+    assert dapper["evidence"]["identity"]["methods"] == [
+        {"technique": "manifest-analysis", "confidence": 1.0, "value": "/srv/hello/HelloApp.deps.json"}]
+    assert dapper["evidence"]["occurrences"] == [{"location": "/srv/hello/Dapper.dll"}]
+    assert "occurrences" not in doc["components"][2]["evidence"]  # a package without a file in the app folder
+    assert {"name": "a2c:evidence", "value": "deps.json"} in dapper["properties"]
+
+
+def test_generate_imports_nothing_from_the_analyzers():
+    import ast
+
+    folder = Path(__file__).resolve().parents[2] / "a2c" / "generate"
+    for path in sorted(folder.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            assert not [n for n in names if n.startswith(("a2c.analyzers", "analyzers"))], path.name
+
+
+# -- the CycloneDX 1.5 schema -------------------------------------------------------------------
+def _library_validator():
+    try:
+        from cyclonedx.schema import SchemaVersion
+        from cyclonedx.validation.json import JsonStrictValidator
+    except ImportError:
+        missing("cyclonedx-python-lib", "pip install -e '.[test]'")
+    return JsonStrictValidator(SchemaVersion.V1_5)
+
+
+@pytest.mark.parametrize("kind", ["maven", "nuget"])
+def test_validates_with_cyclonedx_python_libs_validator(kind, golden_components):
+    components = golden_components if kind == "maven" else nuget_components(NUGET, "/srv/hello/HelloApp.deps.json")
+    validator = _library_validator()
+    text = render_sbom("java-tomcat-5a1e2b3c", "1.0", components)
+    error = validator.validate_str(text)
+    assert error is None, error
+    broken = json.loads(text)
+    broken["components"][0]["type"] = "jar"
+    assert validator.validate_str(json.dumps(broken)) is not None, "the schema check must be able to fail"
 
 
 def _cyclonedx_schema_folder() -> Path | None:
@@ -516,7 +613,8 @@ def _cyclonedx_schema_folder() -> Path | None:
     return folder if (folder / "bom-1.5.SNAPSHOT.schema.json").is_file() else None
 
 
-def test_validates_against_the_official_cyclonedx_1_5_schema(golden_components):
+@pytest.mark.parametrize("kind", ["maven", "nuget"])
+def test_validates_against_the_official_cyclonedx_1_5_schema(kind, golden_components):
     folder = _cyclonedx_schema_folder()
     if folder is None:
         missing("cyclonedx-python-lib (which ships the CycloneDX JSON schemas)", "pip install -e '.[test]'")
@@ -533,7 +631,8 @@ def test_validates_against_the_official_cyclonedx_1_5_schema(golden_components):
         for name in ("spdx.SNAPSHOT.schema.json", "jsf-0.82.SNAPSHOT.schema.json")
     ])
     validator = jsonschema.Draft7Validator(bom, registry=registry, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
-    doc = render_cyclonedx("java-tomcat-5a1e2b3c", "1.0", golden_components)
+    components = golden_components if kind == "maven" else nuget_components(NUGET, "/srv/hello/HelloApp.deps.json")
+    doc = render("java-tomcat-5a1e2b3c", "1.0", components)
     errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
     assert not errors, [f"{list(e.absolute_path)}: {e.message}" for e in errors]
     broken = dict(doc, specVersion=1.5)

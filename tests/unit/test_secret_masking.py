@@ -278,7 +278,7 @@ def test_dotnet_arguments_by_shape_and_position():
 # -- inventory and host.json --------------------------------------------------------------------------
 
 def test_host_json_masks_by_shape_and_position():
-    from a2c.extract import masked_process
+    from a2c.archive import masked_process
 
     cmdline = ["/usr/bin/java", *PLANTED["jvmOptions"], "-jar", "/opt/app/app.jar", *PLANTED["programArgs"]]
     data = json.dumps(masked_process(ProcessInfo(1, tuple(cmdline), environ=PLANTED["environ"])))
@@ -287,11 +287,12 @@ def test_host_json_masks_by_shape_and_position():
 
 
 def test_enumerated_command_lines_are_masked():
-    from a2c.discovery import discover
+    from a2c.steps.inventory import discover
     from a2c.model import Detection
 
     class Services:
         id = runtime = application_type = "dotnet-service"
+        lists_configured = True
 
         def wants(self, *_):
             return False
@@ -315,10 +316,10 @@ def test_enumerated_command_lines_are_masked():
 # -- through the real analyzers on a snapshot ------------------------------------------------------------
 
 def test_canaries_reach_no_output_of_a_tomcat_snapshot(tmp_path):
-    from a2c.analysis import build_document
+    from a2c.steps.analyze import build_document
     from a2c.analyzers.registry import load_registry
-    from a2c.discovery import discover
-    from a2c.extract import masked_process
+    from a2c.steps.inventory import discover
+    from a2c.archive import masked_process
     from a2c.generate.container import render_container_artifacts
     from a2c.hosts.snapshot import SnapshotHost
 
@@ -335,7 +336,7 @@ def test_canaries_reach_no_output_of_a_tomcat_snapshot(tmp_path):
     canaries = ["CANARY-T1", "CANARY-T2", *PLANTED["canaries"]]
 
     host = SnapshotHost(str(copy))
-    registry = load_registry(include_plugins=False)
+    registry = load_registry()
     (entry,) = discover(host, registry).entries.values()
     analyzer = registry.get(entry.analyzer_id)
     analysis = build_document(analyzer.analyze(entry, host.process(entry.process_id), host))

@@ -295,3 +295,15 @@ def test_zip_reads_go_through_the_checks(root, worker):
 def test_parent_link_inside_the_snapshot_is_followed_inside(host):
     assert host.read_text("/usr/bin/escape-abs/passwd") == "snapshot-passwd\n"
     assert host.list_dir("/usr/bin/escape-abs") == ["passwd"]
+
+
+@pytest.mark.parametrize("name", ["\ud800", "a\0b", "\udfff!x"])
+def test_names_no_file_can_have_are_missing_not_crashes(host, name):
+    """host.json may name any string (hypothesis found a lone high surrogate in open_files): such a
+    path is no file, and reading it is a HostError, never a UnicodeEncodeError."""
+    path = f"/opt/tomcat/{name}"
+    assert host.lstat(path) is None and not host.exists(path) and not host.is_dir(path)
+    with pytest.raises(HostError, match="no file has such a name"):
+        host.open(path)
+    with pytest.raises(HostError):
+        host.list_dir(path)

@@ -8,11 +8,11 @@ import os
 
 import pytest
 
-from a2c.analysis import build_document
+from a2c.steps.analyze import build_document
 from a2c.analyzers.java.tomcat import TomcatAnalyzer, tomee_flavor
 from a2c.analyzers.registry import load_registry
-from a2c.build.context import ContextWriter
-from a2c.discovery import discover
+from a2c.images.layers import ContextWriter
+from a2c.steps.inventory import discover
 from a2c.hosts.snapshot import SnapshotHost
 
 SERVER_XML = ('<?xml version="1.0"?>\n<Server port="-1"><Service name="Catalina">'
@@ -63,7 +63,7 @@ def debian(tmp_path):
 
 
 def _analysis(host):
-    registry = load_registry(include_plugins=False)
+    registry = load_registry()
     entry = next(iter(discover(host, registry).entries.values()))
     analyzer = TomcatAnalyzer()
     return analyzer, build_document(analyzer.analyze(entry, host.process(entry.process_id), host))

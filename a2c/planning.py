@@ -1,0 +1,80 @@
+"""From an analysis.json (maybe edited) to a build plan: which analyzer plans it, and the plan
+with the a2c workspace left out. containerize and extract share it."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any
+
+from a2c.analyzers.base import Analyzer
+from a2c.analyzers.registry import Registry
+from a2c.errors import AppNotFound, InvalidFile
+from a2c.hosts.base import Host
+from a2c.model import BuildPlan
+
+log = logging.getLogger(__name__)
+
+
+def find_analyzer(analysis: dict[str, Any], registry: Registry, source: str = "analysis.json") -> Analyzer:
+    """The analyzer that plans the image: the one analysis.json names, else the one of its type.
+
+    A named analyzer must exist and plan this type of application, or its plan would read
+    fields this analysis does not have.
+    """
+    info = analysis["analysisInfo"]
+    app_type = info["applicationType"]
+    named = info.get("analyzer", "")
+    by_type = registry.for_type(app_type)
+    analyzer: Analyzer | None
+    if not named:
+        analyzer = by_type
+    else:
+        analyzer = registry.get(named)
+        if analyzer is None:
+            known = ", ".join(a.id for a in registry.ordered())
+            raise InvalidFile(f"{source}: $.analysisInfo.analyzer: no analyzer {named!r} is installed (installed: {known})",
+                              f"Set $.analysisInfo.analyzer to {by_type.id!r} (the analyzer of {app_type}) or remove it, "
+                              "or install the plugin that analyzed this application." if by_type else
+                              "Install the analyzer plugin that analyzed this application.")
+        if not plans(analyzer, app_type):
+            raise InvalidFile(f"{source}: $.analysisInfo.analyzer: analyzer {named!r} plans {analyzer.application_type} "
+                              f"applications, but $.analysisInfo.applicationType is {app_type}",
+                              f"Set $.analysisInfo.analyzer back to {by_type.id!r}, or run `a2c analyze` again."
+                              if by_type else "Run `a2c analyze` again to rewrite analysis.json.")
+    if analyzer is None:
+        raise AppNotFound(f"no analyzer can build application type {app_type}",
+                          "Install the analyzer plugin that analyzed this application.")
+    return analyzer
+
+
+def plans(analyzer: Analyzer, app_type: str) -> bool:
+    """Whether an analyzer can plan an analysis of this type: its own, or any of its runtime when
+    it is the runtime's process-mode analyzer (which took over from a crashed one)."""
+    if analyzer.application_type == app_type:
+        return True
+    return analyzer.process_mode and app_type.startswith(f"{analyzer.runtime}-")
+
+
+def make_plan(analysis: dict[str, Any], host: Host, registry: Registry, source: str = "analysis.json") -> BuildPlan:
+    """The analyzer's build plan. A lookup that fails in the analysis itself (a field removed by an
+    edit that the schema cannot require) is reported as that file's error, not as a crash."""
+    analyzer = find_analyzer(analysis, registry, source)
+    try:
+        return analyzer.plan(analysis, host)
+    except (KeyError, IndexError) as exc:
+        log.debug("plan of %s failed", analyzer.id, exc_info=True)
+        missing = f"the field {exc}" if isinstance(exc, KeyError) else "an item of a list"
+        raise InvalidFile(f"{source}: analyzer {analyzer.id} cannot plan the image: the analysis lacks {missing}",
+                          f"Restore the field in {source} (or run `a2c analyze` again to rewrite it); "
+                          "run with --debug for the traceback.") from exc
+
+
+def without_workspace(plan: BuildPlan, workspace_root: str, host: Host) -> BuildPlan:
+    """The plan with the a2c workspace left out of every layer: an application whose folder holds
+    the workspace (a2c run from the app's own folder) must not get analyses, artifacts and
+    extraction archives copied into its image."""
+    if not host.is_local:
+        return plan
+    layers = tuple(dataclasses.replace(layer, excludes=layer.excludes + (workspace_root,)) for layer in plan.layers)
+    return plan.replace(layers=layers)

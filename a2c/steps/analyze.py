@@ -1,0 +1,115 @@
+"""a2c analyze: turn one inventory entry into ``<app-id>/analysis.json`` (plus its SBOM and,
+for connection strings, App2Container's report.txt beside it)."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from a2c.analyzers.common.configfiles import created_time
+from a2c.analyzers.common.secrets import assign_env_vars
+from a2c.analyzers.registry import Registry
+from a2c.applications import locate_process
+from a2c.env import Environment
+from a2c.errors import A2CError, AppNotFound, crash_summary
+from a2c.hosts.base import Host
+from a2c.model import AnalyzerResult, Finding
+from a2c.workspace import ANALYSIS, Workspace
+
+log = logging.getLogger(__name__)
+
+TEMPLATE_VERSION = "1.0"
+SBOM_FILE = "sbom.cdx.json"
+REPORT_FILE = "report.txt"
+
+
+@dataclass(frozen=True)
+class AnalyzeRequest:
+    app_id: str
+    host: str = "local"
+
+
+@dataclass(frozen=True)
+class AnalyzeResult:
+    app_id: str
+    path: Path
+    document: dict[str, Any]
+    findings: tuple[Finding, ...]
+
+
+def run(env: Environment, request: AnalyzeRequest) -> AnalyzeResult:
+    return analyze_application(env.workspace, request.app_id, env.open_host(request.host), env.analyzers)
+
+
+def analyze_application(workspace: Workspace, app_id: str, host: Host, registry: Registry) -> AnalyzeResult:
+    entry = workspace.inventory_entry(app_id)
+    entry, proc = locate_process(entry, host, registry)
+    analyzer = registry.get(entry.analyzer_id) or registry.for_type(entry.application_type)
+    if analyzer is None:
+        raise AppNotFound(f"no analyzer for application type {entry.application_type}",
+                          "Install the analyzer plugin that listed this application.")
+    try:
+        result = analyzer.analyze(entry, proc, host)
+    except A2CError:
+        raise
+    except Exception as exc:  # a crashing analyzer becomes a finding; process mode takes over
+        log.exception("analyzer %s crashed on %s", analyzer.id, app_id)
+        fallback = registry.process_mode(analyzer.runtime)
+        if fallback is None or fallback is analyzer:
+            raise A2CError(f"analyzer {analyzer.id} failed on {app_id}: {crash_summary(exc)}",
+                           "Run again with --debug and report the traceback.") from exc
+        result = fallback.analyze(dataclasses.replace(entry, analyzer_id=fallback.id), proc, host)
+        result = dataclasses.replace(result, findings=result.findings + (
+            Finding("A2C-E001", "error",
+                    f"analyzer {analyzer.id} failed ({crash_summary(exc)}); analyzed in process mode instead"),))
+        analyzer = fallback  # the analyzer that produced the result also plans its image (and its SBOM)
+    document = build_document(result)
+    app_dir = workspace.app_dir(app_id)
+    sbom_findings = write_sbom(workspace, app_dir, document, analyzer, host)
+    document["findings"] += [f.to_json() for f in sbom_findings]
+    info = document["analysisInfo"]
+    report = info.get("connectionStringReport")
+    if report:  # App2Container's report.txt: connection strings with file and line
+        workspace.write_files(app_dir, {REPORT_FILE: report})
+        info["reportPath"] = str(app_dir / REPORT_FILE)
+    path = app_dir / ANALYSIS
+    workspace.keep_previous(path)
+    workspace.write_analysis(app_id, document)
+    return AnalyzeResult(app_id, path, document, result.findings + tuple(sbom_findings))
+
+
+def write_sbom(workspace: Workspace, app_dir: Path, document: dict[str, Any], analyzer: Any, host: Host) -> list[Finding]:
+    """``<app-id>/sbom.cdx.json``: the libraries the image will hold, as the analyzer names them
+    (jars read by central directory, .NET packages from deps.json). Records a summary in
+    analysisInfo.sbom; a failure is a finding, never a failed analysis."""
+    info = document["analysisInfo"]
+    try:
+        scan = analyzer.components(document, host)
+    except Exception as exc:  # the analysis stands without an SBOM
+        log.exception("SBOM for %s failed", info["appId"])
+        return [Finding("SBOM-E001", "error", f"could not list the application's libraries: {crash_summary(exc)}")]
+    if scan is None:  # this analyzer names no libraries
+        return []
+    from a2c.generate.sbom import render_sbom
+
+    text = render_sbom(info["appId"], info.get("AdvancedAppInfo", {}).get("version", ""), scan.components)
+    workspace.write_files(app_dir, {SBOM_FILE: text})
+    info["sbom"] = {"file": str(app_dir / SBOM_FILE), "componentCount": len(scan.components),
+                    "format": "CycloneDX 1.5"}
+    return list(scan.findings)
+
+
+def build_document(result: AnalyzerResult) -> dict[str, Any]:
+    info = dict(result.analysis_info)
+    if info.get("secrets"):  # every analyzer, a third party's too: one run-time variable per distinct secret
+        info["secrets"] = assign_env_vars(info["secrets"])
+    return {
+        "a2CTemplateVersion": TEMPLATE_VERSION,
+        "createdTime": created_time(),
+        "containerParameters": dict(result.container_parameters),
+        "analysisInfo": info,
+        "findings": [f.to_json() for f in result.findings],
+    }

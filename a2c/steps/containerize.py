@@ -1,0 +1,169 @@
+"""a2c containerize: analysis.json -> Artifacts/ -> image -> proof that it serves.
+
+The builder of the plan's platform does the engine's part (a2c.images): the Docker engine
+streams the build here; the Windows builder writes the artifacts and stops.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from a2c.env import Environment
+from a2c.hosts.base import Host
+from a2c.images.base import BuildJob, Validation
+from a2c.locks import app_lock, existing_app_lock
+from a2c.model import AnalysisHead, json_fields
+from a2c.planning import make_plan, without_workspace
+from a2c.progress import Reporter
+from a2c.targets.deployment import build_deployment
+from a2c.workspace import ANALYSIS, DEPLOYMENT, Workspace, atomic_write_json, encode_text
+
+RENDER_RECORD = ".a2c-rendered.json"
+
+
+@dataclass(frozen=True)
+class ContainerizeRequest:
+    app_id: str | None = None
+    input_archive: Path | None = None  # an `a2c extract` archive, built here instead of from a host
+    host: str = "local"
+    base_image: str | None = None  # set containerParameters.containerBaseImage first
+    build_only: bool = False
+    artifacts_only: bool = False
+    validate: bool = True
+    validate_timeout: float = 180.0
+
+
+@dataclass
+class ContainerizeResult:
+    app_id: str
+    image: str
+    image_id: str = ""
+    image_size: int = 0
+    artifacts: list[str] = field(default_factory=list)
+    kept_edited: list[str] = field(default_factory=list)
+    validation: Validation | None = None
+    deployment: str = ""
+    context_files: int = 0
+    context_bytes: int = 0
+    notes: list[str] = field(default_factory=list)
+    application_port: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        data = json_fields(self)
+        data["validation"] = None if self.validation is None else {
+            "url": self.validation.url, "status": self.validation.status, "seconds": round(self.validation.seconds, 1)}
+        return data
+
+
+def run(env: Environment, request: ContainerizeRequest) -> ContainerizeResult:
+    """One a2c at a time per application: a second run waits for the first, then fails clearly."""
+    from a2c.archive import read_archive_app_id
+
+    workspace = env.workspace
+    app_id = read_archive_app_id(request.input_archive) if request.input_archive else request.app_id
+    assert app_id is not None
+    app_dir = workspace.app_dir(app_id)
+    host: Host
+    with app_lock(app_dir, app_id) if request.input_archive else existing_app_lock(app_dir, app_id):
+        if request.input_archive:
+            from a2c.archive import unpack_archive
+
+            app_id, host = unpack_archive(request.input_archive, workspace)
+            env.reporter.step(f"Unpacked {request.input_archive} for {app_id}")
+        else:
+            host = env.open_host(request.host)
+        if request.base_image:
+            analysis = workspace.read_analysis(app_id)
+            analysis["containerParameters"]["containerBaseImage"] = request.base_image
+            workspace.write_analysis(app_id, analysis)
+        return containerize(env, app_id, host, request)
+
+
+def containerize(env: Environment, app_id: str, host: Host, request: ContainerizeRequest) -> ContainerizeResult:
+    workspace, reporter = env.workspace, env.reporter
+    document = workspace.read_analysis(app_id)
+    head = AnalysisHead.from_json(document)
+    result = ContainerizeResult(app_id=app_id, image=head.image, application_port=head.application_port)
+    source = str(workspace.app_dir(app_id) / ANALYSIS)
+
+    plan = without_workspace(make_plan(document, host, env.analyzers, source), str(workspace.root), host)
+    builder = env.builders.for_platform(plan.platform)
+    if not request.artifacts_only and builder.builds_here:
+        plan = builder.prepare(plan)
+    rendered = builder.render(plan, head, host, source)
+    artifacts_dir = workspace.artifacts_dir(app_id)
+    result.artifacts, result.kept_edited = write_artifacts(artifacts_dir, rendered, workspace, reuse=request.build_only)
+    for name in result.kept_edited:
+        reporter.warn(f"Artifacts/{name} was edited by hand; building from your version (delete it to regenerate)")
+    reporter.step(f"Wrote build artifacts to {artifacts_dir}")
+    job = BuildJob(plan=plan, analysis=head, host=host, artifacts_dir=artifacts_dir,
+                   artifacts={name: (artifacts_dir / name).read_bytes() for name in rendered},
+                   reporter=reporter, source=source, workspace=workspace)
+    _record(result, builder.stage(job), reporter)
+    if request.artifacts_only or not builder.builds_here:
+        write_deployment_once(env, head, reporter, result)
+    if request.artifacts_only:
+        return result
+    _record(result, builder.build(job), reporter)
+    if request.build_only:
+        return result
+    write_deployment_once(env, head, reporter, result)
+    if request.validate:
+        result.validation = builder.validate(job, request.validate_timeout)
+        if result.validation is not None:
+            reporter.step(f"Pre-validation succeeded: HTTP {result.validation.status} from {result.validation.url} "
+                          f"after {result.validation.seconds:.1f}s")
+    return result
+
+
+def _record(result: ContainerizeResult, outcome: Any, reporter: Reporter) -> None:
+    result.image_id = outcome.image_id or result.image_id
+    result.image_size = outcome.size or result.image_size
+    result.context_files = outcome.context_files or result.context_files
+    result.context_bytes = outcome.context_bytes or result.context_bytes
+    result.notes += outcome.notes
+    for warning in outcome.warnings:
+        reporter.warn(warning)
+
+
+def write_deployment_once(env: Environment, head: AnalysisHead, reporter: Reporter, result: ContainerizeResult) -> None:
+    """deployment.json as App2Container writes it at containerize; an existing one (maybe edited) is kept."""
+    path = env.workspace.app_dir(head.app_id) / DEPLOYMENT
+    if not path.exists():
+        targets = env.targets
+        env.workspace.write_deployment(head.app_id, build_deployment(head, targets, str(path.parent / ANALYSIS)),
+                                       targets.sections())
+        reporter.step(f"Wrote {path}")
+    result.deployment = str(path)
+
+
+def _digest(text: str | bytes) -> str:
+    return hashlib.sha256(text.encode() if isinstance(text, str) else text).hexdigest()
+
+
+def write_artifacts(directory: Path, rendered: dict[str, str], workspace: Workspace, reuse: bool) -> tuple[list[str], list[str]]:
+    """Write rendered artifacts, keeping any file the user edited since a2c last wrote it."""
+    record_path = directory / RENDER_RECORD
+    try:
+        record = json.loads(record_path.read_text())
+    except (OSError, ValueError):
+        record = {}
+    to_write: dict[str, str] = {}
+    kept: list[str] = []
+    for name, text in rendered.items():
+        path = directory / name
+        if path.exists():
+            current = path.read_bytes()
+            edited = record.get(name) != _digest(current)
+            if reuse or edited:
+                kept.append(name)
+                continue
+        to_write[name] = text
+    workspace.write_files(directory, to_write, executable=tuple(n for n in to_write if n.endswith(".sh")))
+    record.update({n: _digest(encode_text(n, t)) for n, t in to_write.items()})  # the bytes written
+    atomic_write_json(record_path, record)
+    return sorted(rendered), kept

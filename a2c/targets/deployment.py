@@ -1,0 +1,63 @@
+"""deployment.json: the editable deployment settings App2Container users know, built from an
+analysis. The shared fields are written here; each registered target writes its own section."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from a2c.errors import InvalidFile
+from a2c.generate.safe import env_var_name
+from a2c.model import AnalysisHead
+from a2c.targets.registry import Targets
+
+TEMPLATE_VERSION = "1.0"
+
+
+def build_deployment(analysis: AnalysisHead | Mapping[str, Any], targets: Targets | None = None,
+                     source: str = "analysis.json") -> dict[str, Any]:
+    """A new deployment.json from an analysis (its head, or the document), with a section per
+    target (the installed ones unless ``targets`` is given)."""
+    if not isinstance(analysis, AnalysisHead):
+        analysis = AnalysisHead.from_json(analysis)
+    if targets is None:
+        from a2c.targets.registry import load_targets
+
+        targets = load_targets()
+    app_id = analysis.app_id
+    for index, secret in enumerate(analysis.secrets):
+        # Each becomes a task's environment variable and an SSM parameter name.
+        env_var_name(secret["envVar"], f"$.analysisInfo.secrets[{index}].envVar", source)
+    secrets = list({
+        s["envVar"]: {"name": s["envVar"], "valueFrom": f"/a2c/{app_id}/{s['envVar']}", "foundIn": s["foundIn"]}
+        for s in reversed(analysis.secrets)  # one per variable: the first place it was found
+    }.values())[::-1]
+    document: dict[str, Any] = {
+        "a2CTemplateVersion": TEMPLATE_VERSION,
+        "applicationId": app_id,
+        "imageName": analysis.image,
+        "exposedPorts": [{"localPort": analysis.application_port or 8080, "protocol": "tcp"}],
+        "environment": [],
+        "secrets": secrets,
+        "ecrParameters": {"ecrRepoTag": analysis.image_tag},
+    }
+    for target in targets:
+        document[target.section] = target.defaults(analysis)
+    for section, flag in targets.reserved().items():
+        document[section] = {flag: False}
+    return document
+
+
+def chosen_targets(deployment: Mapping[str, Any], targets: Targets, source: str) -> list[Any]:
+    """The targets deployment.json switches on; at least one, and none a2c cannot render."""
+    reserved = [f"{section}.{flag}" for section, flag in targets.reserved().items()
+                if deployment.get(section, {}).get(flag, False)]
+    if reserved:
+        known = ", ".join(t.flag_path for t in targets)
+        raise InvalidFile(f"{source}: $.{reserved[0]}: this version of a2c has no target for it (it renders: {known})",
+                          f"Set {reserved[0]} to false in {source}, and switch on one of: {known}.")
+    chosen = [t for t in targets if t.chosen(deployment)]
+    if not chosen:
+        flags = ", ".join(t.flag_path for t in targets)
+        raise InvalidFile(f"{source}: no target is switched on (one of {flags} must be true)",
+                          f"Edit {source} and set one target to true.")
+    return chosen

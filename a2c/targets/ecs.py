@@ -1,0 +1,210 @@
+"""ECS on Fargate: a self-contained CloudFormation template and the task definition, from
+deployment.json's ecsParameters (written into EcsDeployment/)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar, Mapping
+
+from a2c import __version__
+from a2c.errors import InvalidFile
+from a2c.generate import safe
+from a2c.generate.render import Quoted, render, to_json, trusted
+from a2c.model import AnalysisHead
+from a2c.targets.base import Target
+
+# Fargate's allowed memory (MiB) per CPU unit setting.
+FARGATE_MEMORY = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4097, 1024)),
+    1024: tuple(range(2048, 8193, 1024)),
+    2048: tuple(range(4096, 16385, 1024)),
+    4096: tuple(range(8192, 30721, 1024)),
+    8192: tuple(range(16384, 61441, 4096)),
+    16384: tuple(range(32768, 122881, 8192)),
+}
+
+
+def fargate_cpu_for(memory: int) -> int:
+    """A Fargate CPU setting (units) that offers this memory size: one vCPU where it can (a JVM
+    starting on half a vCPU is slow), else the nearest that fits."""
+    for cpu, low, high in ((1024, 2048, 8192), (512, 1024, 4096), (2048, 4096, 16384), (4096, 8192, 30720)):
+        if low <= memory <= high:
+            return cpu
+    return 256 if memory < 1024 else 4096
+
+
+def check_fargate_size(cpu: int, memory: int, source: str) -> None:
+    allowed = FARGATE_MEMORY.get(cpu, ())
+    if memory not in allowed:
+        raise InvalidFile(
+            f"{source}: $.ecsParameters: Fargate does not offer {memory} MiB with {cpu} CPU units",
+            f"Pick a memory size for cpu {cpu}: {', '.join(str(m) for m in allowed[:8])}{' …' if len(allowed) > 8 else ''}.",
+        )
+
+
+# An SSM parameter name (letters, digits, _ . - and /), or the ARN of an SSM parameter or a
+# Secrets Manager secret (with an optional :json-key:version-stage:version-id suffix).
+SSM_NAME = r"/?[A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-]+)*"
+SECRET_ARN = r"arn:aws[a-z-]*:(?:ssm|secretsmanager):[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9/_+=.@:-]+"
+ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+TAG_PUNCTUATION = "_.:/=+-@"
+
+
+def secret_arn(value_from: str, field: str = "$.secrets[*].valueFrom", source: str = "deployment.json") -> str:
+    """A CloudFormation expression (quoted YAML) for an SSM parameter name or a full ARN."""
+    if value_from.startswith("arn:"):
+        return to_json(safe.matches(value_from, SECRET_ARN, "SSM parameter or Secrets Manager ARN", field, source))
+    name = safe.matches(value_from, SSM_NAME, "SSM parameter name (letters, digits, _ . - and /)", field, source)
+    return "!Sub " + to_json("arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/" + name.lstrip("/"))
+
+
+def _ports(deployment: Mapping[str, Any], source: str) -> int:
+    ports = deployment.get("exposedPorts") or []
+    if not ports:
+        raise InvalidFile(f"{source}: $.exposedPorts: the list is empty; the service needs the port the application "
+                          "serves on", f'Edit {source} and set $.exposedPorts to [{{"localPort": 8080, "protocol": '
+                          '"tcp"}] with the application\'s port.')
+    return safe.port(ports[0].get("localPort"), "$.exposedPorts[0].localPort", source)
+
+
+def check_tag(text: str, field: str, source: str, shortest: int, longest: int) -> None:
+    """AWS tags: letters, digits, spaces and ``_ . : / = + - @``, of bounded length."""
+    if not shortest <= len(text) <= longest or not all(c.isalnum() or c == " " or c in TAG_PUNCTUATION for c in text):
+        raise safe.refusal(source, field, text, f"is not an AWS tag ({shortest}-{longest} letters, digits, spaces "
+                           f"and {TAG_PUNCTUATION})")
+
+
+def check_deployment(deployment: Mapping[str, Any], source: str) -> None:
+    """Refuse, by field, any value that the template or the task definition prints bare."""
+    safe.image_reference(deployment["imageName"], "$.imageName", source)
+    safe.matches(deployment["ecrParameters"]["ecrRepoTag"], r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", "image tag",
+                 "$.ecrParameters.ecrRepoTag", source)
+    for index, item in enumerate(deployment.get("environment", [])):
+        safe.matches(item["name"], ENV_NAME, "environment variable name", f"$.environment[{index}].name", source)
+    for index, secret in enumerate(deployment.get("secrets", [])):
+        safe.matches(secret["name"], ENV_NAME, "environment variable name", f"$.secrets[{index}].name", source)
+        secret_arn(secret["valueFrom"], f"$.secrets[{index}].valueFrom", source)
+    for index, tag in enumerate(deployment["ecsParameters"].get("resourceTags", [])):
+        check_tag(tag["key"], f"$.ecsParameters.resourceTags[{index}].key", source, 1, 128)
+        check_tag(tag["value"], f"$.ecsParameters.resourceTags[{index}].value", source, 0, 256)
+    count = deployment["ecsParameters"].get("desiredCount", 1)
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        raise safe.refusal(source, "$.ecsParameters.desiredCount", count, "is not a task count")
+
+
+def ecr_path(deployment: Mapping[str, Any]) -> str:
+    """``repository:tag`` of the image in ECR: imageName's repository with ecrRepoTag."""
+    match = safe.IMAGE_REFERENCE.fullmatch(deployment["imageName"])
+    assert match is not None  # checked by check_deployment
+    return f"{match.group('name')}:{deployment['ecrParameters']['ecrRepoTag']}"
+
+
+def render_ecs(deployment: Mapping[str, Any], image_uri: str, source: str = "deployment.json") -> dict[str, str]:
+    """``{relative path: text}`` for EcsDeployment/."""
+    check_deployment(deployment, source)
+    if image_uri:
+        safe.image_reference(image_uri, "the image URI (--image-uri, or the image pushed to ECR)", source)
+    port = _ports(deployment, source)
+    ecs = deployment["ecsParameters"]
+    app_id = deployment["applicationId"]
+    defaults = {"ecsFamily": app_id, "cpu": 1024, "memory": 2048, "desiredCount": 1, "publicApp": True}
+    ecs = {**defaults, **ecs}
+    check_fargate_size(ecs["cpu"], ecs["memory"], source)
+    reuse = ecs.get("reuseResources") or {}
+    reuse_vpc = reuse.get("vpcId", "")
+    subnets = reuse.get("subnetIds", [])
+    if reuse_vpc and len(subnets) < 2:
+        raise InvalidFile(f"{source}: $.ecsParameters.reuseResources.subnetIds: name at least two subnets of {reuse_vpc}",
+                          "An Application Load Balancer needs subnets in two Availability Zones.")
+    stack_name = ecs.get("stackName") or default_stack_name(app_id)
+    resource_tags = [t for t in ecs.get("resourceTags", []) if t.get("key") not in ("", "example-key")]
+    resource_tags.append({"key": "a2c-application-id", "value": app_id})
+    secrets = [{"name": s["name"], "arn": trusted(secret_arn(s["valueFrom"]))} for s in deployment.get("secrets", [])]
+    health_path = safe.http_path(ecs.get("healthCheckPath", "/"), "$.ecsParameters.healthCheckPath", source)
+
+    def tags(indent: int) -> Quoted:
+        pad = " " * indent
+        lines = [f"{pad}Tags:"]
+        for tag in resource_tags:
+            lines += [f"{pad}  - Key: {to_json(tag['key'])}", f"{pad}    Value: {to_json(tag['value'])}"]
+        return trusted("\n".join(lines))
+
+    template = render(
+        "ecs/ecs-master.yml.j2",
+        version=__version__,
+        app_id=app_id,
+        stack_name=stack_name,
+        image_uri=image_uri,
+        ecr_path=ecr_path(deployment),
+        ecs=ecs,
+        port=port,
+        health_path=health_path,
+        environment=deployment.get("environment", []),
+        secrets=secrets,
+        reuse_vpc=reuse_vpc,
+        reuse_subnets=subnets,
+        vpc_ref=trusted("!Ref VpcId" if reuse_vpc else "!Ref Vpc"),
+        subnets_ref=trusted("!Ref SubnetIds" if reuse_vpc else "[!Ref PublicSubnet1, !Ref PublicSubnet2]"),
+        tags=tags,
+    )
+    task_definition = {
+        "family": ecs["ecsFamily"],
+        "cpu": str(ecs["cpu"]),
+        "memory": str(ecs["memory"]),
+        "networkMode": "awsvpc",
+        "requiresCompatibilities": ["FARGATE"],
+        "containerDefinitions": [{
+            "name": app_id,
+            "image": image_uri or f"<account>.dkr.ecr.<region>.amazonaws.com/{deployment['imageName']}",
+            "essential": True,
+            "portMappings": [{"containerPort": port, "protocol": "tcp"}],
+            "environment": [{"name": e["name"], "value": e["value"]} for e in deployment.get("environment", [])],
+            "secrets": [{"name": s["name"], "valueFrom": s["valueFrom"]} for s in deployment.get("secrets", [])],
+        }],
+    }
+    return {
+        "ecs-master.yml": template,
+        "task-definition.json": json.dumps(task_definition, indent=2) + "\n",
+    }
+
+
+def default_stack_name(app_id: str) -> str:
+    return f"a2c-{app_id}-ECS"
+
+
+class EcsTarget(Target):
+    id: ClassVar[str] = "ecs"
+    section: ClassVar[str] = "ecsParameters"
+    flag: ClassVar[str] = "createEcsArtifacts"
+    output_folder: ClassVar[str] = "EcsDeployment"
+    main_file: ClassVar[str] = "ecs-master.yml"
+    description: ClassVar[str] = "Amazon ECS on Fargate behind an Application Load Balancer (CloudFormation)"
+    schema_resource: ClassVar[tuple[str, str]] = ("a2c.schemas", "target-ecs.schema.json")
+    default_on: ClassVar[bool] = True
+
+    def defaults(self, analysis: AnalysisHead) -> dict[str, Any]:
+        memory = analysis.recommended_memory_mib or 2048  # 2 GiB when the analyzer said nothing
+        return {
+            "createEcsArtifacts": self.default_on,
+            "ecsFamily": analysis.app_id,
+            "cpu": fargate_cpu_for(memory),
+            "memory": memory,
+            "desiredCount": 1,
+            "publicApp": True,
+            "stackName": default_stack_name(analysis.app_id),
+            "deployTarget": "fargate",
+            "healthCheckPath": analysis.health_check_path,
+            "resourceTags": [{"key": "example-key", "value": "example-value"}],
+            "reuseResources": {"vpcId": "", "subnetIds": []},
+        }
+
+    def stack_name(self, deployment: Mapping[str, Any]) -> str:
+        return deployment.get(self.section, {}).get("stackName") or default_stack_name(deployment["applicationId"])
+
+    def render(self, deployment: Mapping[str, Any], image_uri: str, source: str) -> dict[str, str]:
+        return render_ecs(deployment, image_uri, source)
+
+    def next_steps(self, deployment: Mapping[str, Any], folder: str) -> list[str]:
+        return [f"aws cloudformation deploy --template-file {folder}/{self.main_file} --capabilities CAPABILITY_NAMED_IAM "
+                f"--stack-name {self.stack_name(deployment)}"]
