@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import shlex
 
-from a2c.analyzers.common.secrets import mask_cmdline
 from a2c.analyzers.registry import Registry
 from a2c.errors import AppNotFound, HostError, crash_summary
 from a2c.hosts.base import Host
@@ -29,6 +28,8 @@ def classify_process(proc: ProcessInfo, host: Host, analyzers: list, notes: list
             continue
         if detection is None:
             continue
+        from a2c.analyzers.common.secrets import mask_cmdline
+
         return InventoryEntry(
             app_id=application_id(detection.application_type, detection.identity),
             application_type=detection.application_type,

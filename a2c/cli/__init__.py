@@ -6,6 +6,7 @@ prints errors and chooses the exit status.
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
@@ -34,7 +35,26 @@ Workflow (each step reads the previous step's file in the workspace):
 """
 
 
-@click.group(help=HELP, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+# Each command's module, imported when the command runs (or --help lists it), not at start.
+COMMAND_MODULES = {"init": ("init", "command"), "inventory": ("inventory", "command"), "analyze": ("analyze", "command"),
+                   "extract": ("extract", "command"), "containerize": ("containerize", "command"),
+                   "generate": ("generate", "group")}
+
+
+class LazyGroup(click.Group):
+    """The root group: a command's module is imported on demand."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *COMMAND_MODULES})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
+            module, attr = COMMAND_MODULES[cmd_name]
+            self.add_command(getattr(importlib.import_module(f"a2c.cli.{module}"), attr))
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup, help=HELP, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--workspace", metavar="DIR", help="Workspace folder (default: the one `a2c init` set, else ~/a2c). Env: A2C_WORKSPACE.")
 @click.option("--json", "json_mode", is_flag=True, help="Print results as JSON on stdout, without progress output.")
 @click.option("-v", "--verbose", count=True, help="Show build output and other detail line by line.")
@@ -45,17 +65,6 @@ def cli(ctx: click.Context, workspace: str | None, json_mode: bool, verbose: int
     state = ctx.obj if isinstance(ctx.obj, dict) else {}  # main()'s, to learn the workspace afterwards
     ctx.obj = state["app"] = AppContext(workspace_option=workspace, output=Output(json_mode=json_mode, verbose=verbose),
                                         debug=debug)
-
-
-def _register() -> None:
-    from a2c.cli import analyze, containerize, extract, generate, init, inventory
-
-    for module in (init, inventory, analyze, extract, containerize):
-        cli.add_command(module.command)
-    cli.add_command(generate.group)
-
-
-_register()
 
 
 def main(argv: list[str] | None = None) -> None:

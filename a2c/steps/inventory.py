@@ -7,7 +7,6 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from a2c.analyzers.common.secrets import mask_value
 from a2c.analyzers.registry import Registry
 from a2c.applications import classify_process
 from a2c.env import Environment
@@ -48,9 +47,11 @@ def covered_types(registry: Registry, runtime: str | None) -> set[str]:
 
 def discover(host: Host, registry: Registry, runtime: str | None = None) -> InventoryResult:
     analyzers = selected_analyzers(registry, runtime)
+    # Analyzers that list configured applications (IIS sites, services) claim no process: not asked.
+    asked = [a for a in analyzers if not a.lists_configured]
 
     def wanted(name: str, exe: str, cmdline: tuple[str, ...]) -> bool:
-        return any(a.wants(name, exe, cmdline) for a in analyzers)
+        return any(a.wants(name, exe, cmdline) for a in asked)
 
     processes, notes = host.scan_processes(wanted)
     processes.sort(key=lambda p: (p.create_time, p.pid))
@@ -74,6 +75,8 @@ def discover(host: Host, registry: Registry, runtime: str | None = None) -> Inve
             log.exception("analyzer %s failed to enumerate applications", analyzer.id)
             notes.append(f"analyzer {analyzer.id} failed to list applications: {crash_summary(exc)}")
             continue
+        from a2c.analyzers.common.secrets import mask_value
+
         for detection, fields in found:
             entry = InventoryEntry(
                 app_id=application_id(detection.application_type, detection.identity),
