@@ -7,10 +7,12 @@ entity bomb or a ``file://`` entity must give a clear error, not a hang or a lea
 from __future__ import annotations
 
 import re
-
-from lxml import etree
+from typing import TYPE_CHECKING
 
 from a2c.errors import InvalidFile
+
+if TYPE_CHECKING:  # lxml is imported when XML is read: inventory loads every analyzer, most read none
+    from lxml import etree
 
 MAX_XML_BYTES = 8 * 1024 * 1024
 # Checked on the raw bytes first: some entity tricks fail the parser with a less useful message.
@@ -23,6 +25,8 @@ class UnsafeXML(InvalidFile):
 
 
 def _parser() -> etree.XMLParser:
+    from lxml import etree
+
     return etree.XMLParser(
         resolve_entities=False,
         no_network=True,
@@ -40,6 +44,8 @@ def parse_xml(data: bytes, source: str) -> etree._Element:
     doctype = _DOCTYPE.search(data)
     if doctype is not None and _ENTITY.search(data, doctype.end()):
         raise _entities_refused(source)
+    from lxml import etree
+
     try:
         root = etree.fromstring(data, _parser())
     except (etree.LxmlError, ValueError) as exc:  # ValueError: input lxml refuses before parsing
@@ -61,9 +67,12 @@ def _entities_refused(source: str) -> UnsafeXML:
 
 
 def serialize_xml(root: etree._Element) -> bytes:
+    from lxml import etree
+
     return etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8")
 
 
 def local_name(element: etree._Element) -> str:
+    """The tag without its ``{namespace}``; "" for comments and processing instructions."""
     tag = element.tag
-    return etree.QName(tag).localname if isinstance(tag, str) else ""
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Mapping
-
-from lxml import etree
+from typing import TYPE_CHECKING, Any, Mapping
 
 from a2c import __version__
 from a2c.analyzers.common.numbers import ascii_int
@@ -27,6 +25,9 @@ from a2c.analyzers.common.dependencies import merge
 from a2c.errors import A2CError, AppNotFound, HostError
 from a2c.hosts.base import Host
 from a2c.model import AnalyzerResult, Detection, Finding, InventoryEntry, ProcessInfo
+
+if TYPE_CHECKING:  # annotations only; lxml is imported when XML is parsed
+    from lxml import etree
 
 APPHOST_CONFIG = "C:\\Windows\\System32\\inetsrv\\config\\applicationHost.config"
 DEFAULT_LOG_DIRECTORY = "%SystemDrive%\\inetpub\\logs\\LogFiles"

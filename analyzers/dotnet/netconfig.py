@@ -12,10 +12,8 @@ from __future__ import annotations
 import ntpath
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 from urllib.parse import urlsplit
-
-from lxml import etree
 
 from a2c.analyzers.common.safexml import UnsafeXML, local_name, parse_xml, serialize_xml
 from a2c.analyzers.common.secrets import MASK, env_var_for, is_secret_name
@@ -25,6 +23,9 @@ from a2c.analyzers.common.dependencies import dependency
 from a2c.errors import HostError
 from a2c.hosts.base import Host
 from a2c.model import Finding
+
+if TYPE_CHECKING:  # annotations only; lxml is imported when XML is parsed
+    from lxml import etree
 
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
 _PLACEHOLDER = re.compile(r"^\$\{[^}]*\}$")
@@ -312,5 +313,7 @@ def serialize_config(root: etree._Element) -> bytes:
         node = node.getnext()
     if not before and not after:
         return serialize_xml(root)
+    from lxml import etree
+
     parts = [etree.tostring(n, encoding="unicode", with_tail=False) for n in before + [root] + after]
     return ("<?xml version='1.0' encoding='UTF-8'?>\n" + "\n".join(parts) + "\n").encode("utf-8")

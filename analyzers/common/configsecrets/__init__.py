@@ -25,24 +25,54 @@ text), and ``files`` (which reader a file gets: ``scan_file``, ``template_file``
 files the .NET reader handles). Callers use the names this package exports.
 """
 
-from a2c.analyzers.common.configsecrets.edits import FileSecret, ScanResult
-from a2c.analyzers.common.configsecrets.escapes import unescape_property
-from a2c.analyzers.common.configsecrets.files import (
-    find_secrets,
-    is_binary,
-    kind_of,
-    placeholders_in,
-    render_vars,
-    scan_file,
-    template,
-    template_file,
-    template_xml,
-)
-from a2c.analyzers.common.configsecrets.properties import properties_secrets, template_properties
-from a2c.analyzers.common.configsecrets.shapes import is_secret_section, secret_under_section, value_secret_spans
-from a2c.analyzers.common.configsecrets.xmlfile import xml_secrets
-from a2c.analyzers.common.configsecrets.yamlfile import template_yaml, yaml_secrets
-from a2c.analyzers.common.secrets import assign_env_vars  # one variable per secret
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from a2c.analyzers.common.configsecrets.edits import FileSecret, ScanResult
+    from a2c.analyzers.common.configsecrets.escapes import unescape_property
+    from a2c.analyzers.common.configsecrets.files import (
+        find_secrets,
+        is_binary,
+        kind_of,
+        placeholders_in,
+        render_vars,
+        scan_file,
+        template,
+        template_file,
+        template_xml,
+    )
+    from a2c.analyzers.common.configsecrets.properties import properties_secrets, template_properties
+    from a2c.analyzers.common.configsecrets.shapes import is_secret_section, secret_under_section, value_secret_spans
+    from a2c.analyzers.common.configsecrets.xmlfile import xml_secrets
+    from a2c.analyzers.common.configsecrets.yamlfile import template_yaml, yaml_secrets
+    from a2c.analyzers.common.secrets import assign_env_vars  # one variable per secret
+
+_HOME = {
+    "FileSecret": "a2c.analyzers.common.configsecrets.edits",
+    "ScanResult": "a2c.analyzers.common.configsecrets.edits",
+    "assign_env_vars": "a2c.analyzers.common.secrets",
+    "find_secrets": "a2c.analyzers.common.configsecrets.files",
+    "is_binary": "a2c.analyzers.common.configsecrets.files",
+    "is_secret_section": "a2c.analyzers.common.configsecrets.shapes",
+    "kind_of": "a2c.analyzers.common.configsecrets.files",
+    "placeholders_in": "a2c.analyzers.common.configsecrets.files",
+    "properties_secrets": "a2c.analyzers.common.configsecrets.properties",
+    "render_vars": "a2c.analyzers.common.configsecrets.files",
+    "scan_file": "a2c.analyzers.common.configsecrets.files",
+    "secret_under_section": "a2c.analyzers.common.configsecrets.shapes",
+    "template": "a2c.analyzers.common.configsecrets.files",
+    "template_file": "a2c.analyzers.common.configsecrets.files",
+    "template_properties": "a2c.analyzers.common.configsecrets.properties",
+    "template_xml": "a2c.analyzers.common.configsecrets.files",
+    "template_yaml": "a2c.analyzers.common.configsecrets.yamlfile",
+    "unescape_property": "a2c.analyzers.common.configsecrets.escapes",
+    "value_secret_spans": "a2c.analyzers.common.configsecrets.shapes",
+    "xml_secrets": "a2c.analyzers.common.configsecrets.xmlfile",
+    "yaml_secrets": "a2c.analyzers.common.configsecrets.yamlfile",
+}
 
 __all__ = [
     "FileSecret", "ScanResult", "assign_env_vars", "find_secrets", "is_binary", "is_secret_section", "kind_of",
@@ -50,3 +80,14 @@ __all__ = [
     "template_file", "template_properties", "template_yaml", "template_xml", "unescape_property",
     "value_secret_spans", "xml_secrets", "yaml_secrets",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """A name of the package, imported from its module on first use: inventory imports every
+    analyzer, and most of them read no configuration file (the XML reader brings in lxml)."""
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
