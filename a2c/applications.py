@@ -51,7 +51,7 @@ def locate_process(entry: InventoryEntry, host: Host, registry: Registry) -> tup
     Applications restart; the id is stable, the pid is not. Applications found without a
     process (IIS sites, Windows services) are analyzed from their configuration alone.
     """
-    analyzers = registry.ordered()
+    analyzers = [a for a in registry.ordered() if not a.lists_configured]  # those that claim processes
     analyzer = registry.get(entry.analyzer_id)
     if analyzer is not None and analyzer.lists_configured:
         for detection, _fields in analyzer.enumerate(host):

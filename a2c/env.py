@@ -87,7 +87,7 @@ class Environment:
         if "analyzers" not in self._cache:
             from a2c.analyzers.registry import load_registry
 
-            self._cache["analyzers"] = load_registry()
+            self._cache["analyzers"] = load_registry(self.reporter.warn)
         return self._cache["analyzers"]
 
     @property
@@ -95,7 +95,7 @@ class Environment:
         if "builders" not in self._cache:
             from a2c.images.registry import load_builders
 
-            self._cache["builders"] = load_builders(self)
+            self._cache["builders"] = load_builders(self, self.reporter.warn)
         return self._cache["builders"]
 
     @property
@@ -103,7 +103,7 @@ class Environment:
         if "targets" not in self._cache:
             from a2c.targets.registry import load_targets
 
-            self._cache["targets"] = load_targets()
+            self._cache["targets"] = load_targets(self.reporter.warn)
         return self._cache["targets"]
 
     @property
@@ -111,5 +111,5 @@ class Environment:
         if "pipelines" not in self._cache:
             from a2c.pipelines.registry import load_pipelines
 
-            self._cache["pipelines"] = load_pipelines()
+            self._cache["pipelines"] = load_pipelines(self.reporter.warn)
         return self._cache["pipelines"]

@@ -136,7 +136,7 @@ def remove_stale(directory: Path, prefix: str, before: float | None = None) -> l
     return removed
 
 
-__all__ = ["app_lock", "remove_stale", "lock_wait", "STARTED", "LOCK_NAME"]
+__all__ = ["app_lock", "existing_app_lock", "remove_stale", "lock_wait", "STARTED", "LOCK_NAME"]
 
 
 @contextlib.contextmanager

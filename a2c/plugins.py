@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from importlib import metadata
-from typing import Any
+from typing import Any, Callable
 
 from a2c.errors import A2CError, ExitStatus, crash_summary
 
@@ -29,8 +29,9 @@ class PluginError(A2CError):
     exit_status = ExitStatus.PLUGIN
 
 
-def load_classes(kind: str) -> tuple[list[type[Any]], list[str]]:
-    """The classes registered in the ``a2c.<kind>`` group, and a note for each that failed to load.
+def load_classes(kind: str, warn: Callable[[str], None] | None = None) -> tuple[list[type[Any]], list[str]]:
+    """The classes registered in the ``a2c.<kind>`` group, and a note for each that failed to load
+    (also given to ``warn``, the command's reporter).
 
     A plugin that fails to import is left out with a note (it must not stop the built-ins); one
     whose id repeats another's is an error, as is a class without an ``id``.
@@ -44,8 +45,12 @@ def load_classes(kind: str) -> tuple[list[type[Any]], list[str]]:
         try:
             cls = entry_point.load()
         except Exception as exc:  # a broken plugin must not stop the others
+            if entry_point.dist is not None and entry_point.dist.name == "a2c":
+                raise  # one of a2c's own: a bug to see, not a plugin to skip
             log.warning("%s plugin %s failed to load", kind, where, exc_info=True)
             notes.append(f"{kind} plugin {where} failed to load: {crash_summary(exc)}")
+            if warn is not None:
+                warn(notes[-1])
             continue
         plugin_id = getattr(cls, "id", "")
         if not isinstance(plugin_id, str) or not plugin_id:

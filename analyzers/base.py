@@ -36,6 +36,8 @@ class Analyzer:
     # A third-party analyzer's own object in analysisInfo (e.g. "toy") and its JSON Schema; the
     # built-ins' sections are in analysis.schema.json.
     info_section: ClassVar[str] = ""
+    # The platform of the images it plans ("linux", or "windows" for IIS sites and services).
+    platform: ClassVar[str] = "linux"
 
     def info_schema(self) -> dict[str, Any]:
         return {"type": "object"}

@@ -3,7 +3,7 @@ entry points (setup.cfg registers a2c's own there), ordered by priority, ids uni
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from a2c.analyzers.base import Analyzer
 from a2c.errors import A2CError
@@ -47,6 +47,7 @@ class Registry:
         return None
 
 
-def load_registry() -> Registry:
-    classes, _notes = load_classes("analyzers")
+def load_registry(warn: Callable[[str], None] | None = None) -> Registry:
+    """The installed analyzers; ``warn`` hears of each plugin that failed to load."""
+    classes, _notes = load_classes("analyzers", warn)
     return Registry([cls() for cls in classes])

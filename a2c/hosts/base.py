@@ -136,6 +136,9 @@ def join(base: str, *parts: str) -> str:
     return posixpath.normpath(posixpath.join(base, *parts))
 
 
-def is_within(path: str, root: str) -> bool:
+def is_within(path: str, root: str, fold_case: bool = False) -> bool:
+    """Whether ``path`` is ``root`` or below it; ``fold_case`` for Windows paths (C:/Site = c:/site)."""
     path, root = posixpath.normpath(path), posixpath.normpath(root)
+    if fold_case:
+        path, root = path.lower(), root.lower()
     return root == "/" or path == root or path.startswith(root + "/")

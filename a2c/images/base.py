@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
 from a2c.hosts.base import Host
 from a2c.model import AnalysisHead, BuildPlan
@@ -25,7 +25,7 @@ class BuildJob:
     analysis: AnalysisHead
     host: Host
     artifacts_dir: Path  # the rendered artifacts as written (a user may have edited them)
-    artifacts: Mapping[str, bytes]  # their bytes as they stand now
+    artifact_names: tuple[str, ...]  # the files of artifacts_dir that render() named
     reporter: Reporter
     source: str  # analysis.json, for messages that name a field
     workspace: Any = None  # the Workspace, for builders that write into Artifacts/ (staging)
@@ -33,6 +33,10 @@ class BuildJob:
     @property
     def image(self) -> str:
         return self.analysis.image
+
+    def artifacts(self) -> dict[str, bytes]:
+        """The rendered artifacts' bytes as they stand now (edits included), read when a build needs them."""
+        return {name: (self.artifacts_dir / name).read_bytes() for name in self.artifact_names}
 
 
 @dataclass

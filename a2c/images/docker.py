@@ -50,7 +50,7 @@ class DockerBuilder(Builder):
         from a2c.images.layers import ContextWriter
 
         reporter, plan = job.reporter, job.plan
-        writer = ContextWriter(job.host, plan, job.artifacts,
+        writer = ContextWriter(job.host, plan, job.artifacts(),
                                progress=lambda s: reporter.detail(f"context: {s.files} files, {s.bytes // (1024 * 1024)} MiB"))
         reporter.step(f"Building {job.image} from {plan.base_image} (context streamed from {job.host.name})")
         try:

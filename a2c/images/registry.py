@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from a2c.errors import NotSupported
 from a2c.images.base import Builder
@@ -27,6 +27,7 @@ class Builders:
                            "Install the builder plugin for this platform, or build from Artifacts/ by hand.")
 
 
-def load_builders(env: Any = None) -> Builders:
-    classes, _notes = load_classes("builders")
+def load_builders(env: Any = None, warn: Callable[[str], None] | None = None) -> Builders:
+    """The installed builders, constructed with ``env``; ``warn`` hears of each plugin that failed to load."""
+    classes, _notes = load_classes("builders", warn)
     return Builders(classes, env)

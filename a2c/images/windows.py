@@ -14,16 +14,11 @@ from typing import ClassVar, Iterator
 
 from a2c.errors import HostError, WindowsHostRequired
 from a2c.generate.windows import build_instructions, render_windows_artifacts
-from a2c.hosts.base import Host
+from a2c.hosts.base import Host, is_within
 from a2c.images.base import Builder, BuildJob, BuildOutcome
 from a2c.model import AnalysisHead, BuildPlan
 
 PROGRESS_EVERY = 200  # files
-
-
-def _within(path: str, root: str) -> bool:
-    p, r = path.rstrip("/").lower(), root.rstrip("/").lower()
-    return p == r or p.startswith(r + "/")
 
 
 def context_files(plan: BuildPlan, host: Host) -> Iterator[tuple[str, str, int]]:
@@ -38,7 +33,7 @@ def context_files(plan: BuildPlan, host: Host) -> Iterator[tuple[str, str, int]]
     for layer in plan.layers:
         excluded = [p for p in layer.excludes if p]
         for root in layer.paths:
-            if not root or any(_within(root, p) for p in excluded):
+            if not root or any(is_within(root, p, fold_case=True) for p in excluded):
                 continue
             pending = [(root, layer.name)]
             while pending:
@@ -49,7 +44,7 @@ def context_files(plan: BuildPlan, host: Host) -> Iterator[tuple[str, str, int]]
                     continue
                 for entry in entries:
                     path, relative = f"{folder.rstrip('/')}/{entry}", f"{target}/{entry}"
-                    if any(_within(path, p) for p in excluded) or \
+                    if any(is_within(path, p, fold_case=True) for p in excluded) or \
                             any(fnmatch.fnmatch(entry, pattern) for pattern in layer.exclude_names):
                         continue
                     st = host.lstat(path)

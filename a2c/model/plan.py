@@ -43,7 +43,8 @@ class BuildPlan:
     health_port: int = 0
     user: str = "10001:0"
     labels: Mapping[str, str] = field(default_factory=dict)
-    # Files a2c writes into the image (path in image -> content); they replace host files.
+    # Files a2c writes (path -> content); they replace host files. Linux plans key them by their
+    # path in the image; Windows plans by their path in the build context (Artifacts/).
     generated: Mapping[str, bytes] = field(default_factory=dict)
     # Directories the application writes to at run time (created empty, owned by the user).
     writable_dirs: tuple[str, ...] = ()

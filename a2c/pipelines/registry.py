@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Callable, Iterator
 
 from a2c.pipelines.base import Pipeline
 from a2c.plugins import load_classes
@@ -19,6 +19,7 @@ class Pipelines:
         return next((p for p in self._pipelines if p.id == pipeline_id), None)
 
 
-def load_pipelines() -> Pipelines:
-    classes, _notes = load_classes("pipelines")
+def load_pipelines(warn: Callable[[str], None] | None = None) -> Pipelines:
+    """The installed pipeline kinds; ``warn`` hears of each plugin that failed to load."""
+    classes, _notes = load_classes("pipelines", warn)
     return Pipelines([cls() for cls in classes])

@@ -4,12 +4,12 @@ for connection strings, App2Container's report.txt beside it)."""
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from a2c.analyzers.common.configfiles import created_time
 from a2c.analyzers.common.secrets import assign_env_vars
 from a2c.analyzers.registry import Registry
 from a2c.applications import locate_process
@@ -93,13 +93,18 @@ def write_sbom(workspace: Workspace, app_dir: Path, document: dict[str, Any], an
         return [Finding("SBOM-E001", "error", f"could not list the application's libraries: {crash_summary(exc)}")]
     if scan is None:  # this analyzer names no libraries
         return []
-    from a2c.generate.sbom import render_sbom
+    from a2c.generate.sbom import SPEC_VERSION, render_sbom
 
     text = render_sbom(info["appId"], info.get("AdvancedAppInfo", {}).get("version", ""), scan.components)
     workspace.write_files(app_dir, {SBOM_FILE: text})
     info["sbom"] = {"file": str(app_dir / SBOM_FILE), "componentCount": len(scan.components),
-                    "format": "CycloneDX 1.5"}
+                    "format": f"CycloneDX {SPEC_VERSION}"}
     return list(scan.findings)
+
+
+def created_time() -> str:
+    """analysis.json's createdTime, in App2Container's format (UTC)."""
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def build_document(result: AnalyzerResult) -> dict[str, Any]:

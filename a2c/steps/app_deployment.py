@@ -9,11 +9,8 @@ from typing import Any
 from a2c.env import Environment
 from a2c.errors import NotSupported
 from a2c.model import AnalysisHead, json_fields
-from a2c.targets.deployment import build_deployment, chosen_targets
-from a2c.workspace import ANALYSIS, DEPLOYMENT
-
-# Their images run on Windows container hosts (ECS on EC2), not on Linux Fargate.
-WINDOWS_TYPES = ("dotnet-iis", "dotnet-service")
+from a2c.planning import find_analyzer
+from a2c.targets.deployment import chosen_targets, ensure_deployment
 
 
 @dataclass(frozen=True)
@@ -53,19 +50,17 @@ class AppDeploymentResult:
 
 def run(env: Environment, request: AppDeploymentRequest) -> AppDeploymentResult:
     workspace, reporter, app_id = env.workspace, env.reporter, request.app_id
-    head = AnalysisHead.from_json(workspace.read_analysis(app_id))
-    if head.application_type in WINDOWS_TYPES:
+    document = workspace.read_analysis(app_id)
+    head = AnalysisHead.from_json(document)
+    # Windows images run on Windows container hosts (ECS on EC2), not on Linux Fargate.
+    if find_analyzer(document, env.analyzers).platform == "windows":
         raise NotSupported(
             f"{app_id} is a Windows application: a2c does not generate ECS-on-EC2 Windows artifacts yet",
             "Build its image on a Windows container host from Artifacts/, then deploy it to ECS with Windows "
             "container instances; the analysis carries the Windows build and ports it needs.")
     targets = env.targets
-    sections = targets.sections()
-    path = workspace.app_dir(app_id) / DEPLOYMENT
-    if not path.exists():
-        workspace.write_deployment(app_id, build_deployment(head, targets, str(path.parent / ANALYSIS)), sections)
-        reporter.step(f"Wrote {path}")
-    deployment = workspace.read_deployment(app_id, sections)
+    path = ensure_deployment(workspace, head, targets, reporter)
+    deployment = workspace.read_deployment(app_id)  # with the targets' sections (the Environment adds them)
     chosen = chosen_targets(deployment, targets, str(path))
     image_uri = request.image_uri or ""
     if request.push:

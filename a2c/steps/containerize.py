@@ -19,8 +19,8 @@ from a2c.locks import app_lock, existing_app_lock
 from a2c.model import AnalysisHead, json_fields
 from a2c.planning import make_plan, without_workspace
 from a2c.progress import Reporter
-from a2c.targets.deployment import build_deployment
-from a2c.workspace import ANALYSIS, DEPLOYMENT, Workspace, atomic_write_json, encode_text
+from a2c.targets.deployment import ensure_deployment
+from a2c.workspace import ANALYSIS, Workspace, atomic_write_json, encode_text
 
 RENDER_RECORD = ".a2c-rendered.json"
 
@@ -99,19 +99,19 @@ def containerize(env: Environment, app_id: str, host: Host, request: Containeriz
     result.artifacts, result.kept_edited = write_artifacts(artifacts_dir, rendered, workspace, reuse=request.build_only)
     for name in result.kept_edited:
         reporter.warn(f"Artifacts/{name} was edited by hand; building from your version (delete it to regenerate)")
-    reporter.step(f"Wrote build artifacts to {artifacts_dir}")
-    job = BuildJob(plan=plan, analysis=head, host=host, artifacts_dir=artifacts_dir,
-                   artifacts={name: (artifacts_dir / name).read_bytes() for name in rendered},
+    if builder.builds_here:  # a builder that stops reports what it wrote itself
+        reporter.step(f"Wrote build artifacts to {artifacts_dir}")
+    job = BuildJob(plan=plan, analysis=head, host=host, artifacts_dir=artifacts_dir, artifact_names=tuple(rendered),
                    reporter=reporter, source=source, workspace=workspace)
     _record(result, builder.stage(job), reporter)
     if request.artifacts_only or not builder.builds_here:
-        write_deployment_once(env, head, reporter, result)
+        result.deployment = str(ensure_deployment(workspace, head, env.targets, reporter))
     if request.artifacts_only:
         return result
     _record(result, builder.build(job), reporter)
     if request.build_only:
         return result
-    write_deployment_once(env, head, reporter, result)
+    result.deployment = str(ensure_deployment(workspace, head, env.targets, reporter))
     if request.validate:
         result.validation = builder.validate(job, request.validate_timeout)
         if result.validation is not None:
@@ -128,17 +128,6 @@ def _record(result: ContainerizeResult, outcome: Any, reporter: Reporter) -> Non
     result.notes += outcome.notes
     for warning in outcome.warnings:
         reporter.warn(warning)
-
-
-def write_deployment_once(env: Environment, head: AnalysisHead, reporter: Reporter, result: ContainerizeResult) -> None:
-    """deployment.json as App2Container writes it at containerize; an existing one (maybe edited) is kept."""
-    path = env.workspace.app_dir(head.app_id) / DEPLOYMENT
-    if not path.exists():
-        targets = env.targets
-        env.workspace.write_deployment(head.app_id, build_deployment(head, targets, str(path.parent / ANALYSIS)),
-                                       targets.sections())
-        reporter.step(f"Wrote {path}")
-    result.deployment = str(path)
 
 
 def _digest(text: str | bytes) -> str:

@@ -11,7 +11,7 @@ from a2c.archive import ANALYSIS, HOST_JSON, MANIFEST, masked_process, write_arc
 from a2c.env import Environment
 from a2c.errors import HostError
 from a2c.images.layers import ContextWriter
-from a2c.locks import app_lock, existing_app_lock, remove_stale
+from a2c.locks import existing_app_lock, remove_stale
 from a2c.model import AnalysisHead
 from a2c.planning import make_plan, without_workspace
 
@@ -59,10 +59,9 @@ def run(env: Environment, request: ExtractRequest) -> ExtractResult:
                                substitutes=templated,
                                progress=lambda s: reporter.detail(f"archived {s.files} files, {s.bytes // (1024 * 1024)} MiB"))
         target = app_dir / f"{app_id}-extraction.tar"
-        with app_lock(app_dir, app_id):
-            # A run killed while writing (kill -9, a reboot) leaves its hidden partial archive behind.
-            remove_stale(app_dir, f".{target.name}.")
-            write_archive(writer, target)
+        # A run killed while writing (kill -9, a reboot) leaves its hidden partial archive behind.
+        remove_stale(app_dir, f".{target.name}.")
+        write_archive(writer, target)
     for entry in writer.stats.refused:
         reporter.warn(f"credential store left out of the archive: {entry}")
     reporter.step(f"Wrote {target} ({writer.stats.files} files, {writer.stats.bytes // (1024 * 1024)} MiB)")

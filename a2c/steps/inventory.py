@@ -57,7 +57,7 @@ def discover(host: Host, registry: Registry, runtime: str | None = None) -> Inve
     processes.sort(key=lambda p: (p.create_time, p.pid))
     entries: dict[str, InventoryEntry] = {}
     for proc in processes:
-        entry = classify_process(proc, host, analyzers, notes)
+        entry = classify_process(proc, host, asked, notes)
         if entry is None:
             continue
         if entry.app_id in entries:

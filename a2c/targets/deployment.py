@@ -3,12 +3,15 @@ analysis. The shared fields are written here; each registered target writes its 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Mapping
 
 from a2c.errors import InvalidFile
 from a2c.generate.safe import env_var_name
 from a2c.model import AnalysisHead
+from a2c.progress import Reporter
 from a2c.targets.registry import Targets
+from a2c.workspace import ANALYSIS, DEPLOYMENT, Workspace
 
 TEMPLATE_VERSION = "1.0"
 
@@ -45,6 +48,16 @@ def build_deployment(analysis: AnalysisHead | Mapping[str, Any], targets: Target
     for section, flag in targets.reserved().items():
         document[section] = {flag: False}
     return document
+
+
+def ensure_deployment(workspace: Workspace, analysis: AnalysisHead, targets: Targets, reporter: Reporter) -> Path:
+    """deployment.json as App2Container writes it (at containerize, or at generate when missing);
+    an existing one, maybe edited, is kept."""
+    path = workspace.app_dir(analysis.app_id) / DEPLOYMENT
+    if not path.exists():
+        workspace.write_deployment(analysis.app_id, build_deployment(analysis, targets, str(path.parent / ANALYSIS)))
+        reporter.step(f"Wrote {path}")
+    return path
 
 
 def chosen_targets(deployment: Mapping[str, Any], targets: Targets, source: str) -> list[Any]:

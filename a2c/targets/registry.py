@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from a2c.plugins import PluginError, load_classes
 from a2c.targets.base import Target
@@ -16,6 +16,7 @@ RESERVED = {"eksParameters": "createEksArtifacts", "appRunnerParameters": "creat
 class Targets:
     def __init__(self, targets: list[Target]) -> None:
         self._targets: list[Target] = []
+        self._sections: dict[str, Mapping[str, Any]] | None = None
         sections: dict[str, str] = {}
         for target in targets:
             if target.section in sections:
@@ -31,8 +32,11 @@ class Targets:
         return next((t for t in self._targets if t.id == target_id), None)
 
     def sections(self) -> dict[str, Mapping[str, Any]]:
-        """Schema fragments for deployment.json, by section."""
-        return {t.section: t.schema() for t in self._targets}
+        """Schema fragments for deployment.json, by section (read once: every read and write of
+        deployment.json validates with them)."""
+        if self._sections is None:
+            self._sections = {t.section: t.schema() for t in self._targets}
+        return self._sections
 
     def reserved(self) -> dict[str, str]:
         """App2Container's sections no registered target claims: section -> its flag."""
@@ -40,6 +44,7 @@ class Targets:
         return {section: flag for section, flag in RESERVED.items() if section not in claimed}
 
 
-def load_targets() -> Targets:
-    classes, _notes = load_classes("targets")
+def load_targets(warn: Callable[[str], None] | None = None) -> Targets:
+    """The installed targets; ``warn`` hears of each plugin that failed to load."""
+    classes, _notes = load_classes("targets", warn)
     return Targets([cls() for cls in classes])

@@ -3,17 +3,12 @@ secrets and outbound dependencies in them, and their copies with the secrets tem
 
 from __future__ import annotations
 
-import datetime
 import posixpath
 from typing import Any, Iterable, Mapping
 
 from a2c.errors import HostError
 from a2c.hosts.base import Host, decode_text
 from a2c.model import Finding
-
-
-def created_time() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
 
 
 MAX_CONFIG_FILE = 4 * 1024 * 1024

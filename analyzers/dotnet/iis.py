@@ -245,6 +245,7 @@ class IISSiteAnalyzer(windows_plan.WindowsApplication, Analyzer):
     application_type = "dotnet-iis"
     priority = 60
     lists_configured = True
+    platform = "windows"
     windows_kind = windows_plan.IIS
     description = "IIS sites (ASP.NET 4.x/3.5, WCF on IIS) from applicationHost.config and web.config"
 

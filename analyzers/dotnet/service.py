@@ -96,6 +96,7 @@ class WindowsServiceAnalyzer(windows_plan.WindowsApplication, Analyzer):
     application_type = "dotnet-service"
     priority = 61
     lists_configured = True
+    platform = "windows"
     windows_kind = windows_plan.SERVICE
     description = ".NET Framework Windows services (service list, CLI header, <exe>.config)"
 

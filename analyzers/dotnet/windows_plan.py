@@ -41,7 +41,7 @@ from a2c.analyzers.dotnet.winpaths import (
     to_windows_path,
 )
 from a2c.errors import A2CError, HostError
-from a2c.hosts.base import Host
+from a2c.hosts.base import Host, is_within
 from a2c.model import BuildPlan, CopyLayer, Finding
 
 # The entry script a2c/entrypoint.ps1 of the build context lands at C:\a2c\entrypoint.ps1.
@@ -128,11 +128,6 @@ def context_path(layout: list[dict[str, str]], windows_path: str) -> str:
     return ""
 
 
-def _within_host(path: str, root: str) -> bool:
-    p, r = path.rstrip("/").lower(), root.rstrip("/").lower()
-    return p == r or p.startswith(r + "/")
-
-
 def build_context(analysis: Mapping[str, Any], host: Host, layout: list[dict[str, str]]
                   ) -> tuple[tuple[CopyLayer, ...], dict[str, bytes], list[Finding]]:
     """The layers, the templated configuration files and the findings of the build context,
@@ -171,7 +166,7 @@ def build_context(analysis: Mapping[str, Any], host: Host, layout: list[dict[str
             excluded.append(host_path_for(host, windows))
     layers = tuple(
         CopyLayer(name=name, paths=(root,),
-                  excludes=tuple(dict.fromkeys(p for p in excluded if p and root and _within_host(p, root))))
+                  excludes=tuple(dict.fromkeys(p for p in excluded if p and root and is_within(p, root, fold_case=True))))
         for name, root in copies)
     return layers, generated, findings
 

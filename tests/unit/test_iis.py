@@ -520,7 +520,7 @@ def test_plan_points_at_a_windows_build(sites, tmp_path):
     assert plan.entrypoint[-2:] == ("-File", "C:/a2c/entrypoint.ps1")
     builder = WindowsArtifactsBuilder()
     assert (builder.id, builder.platform, builder.builds_here) == ("windows", "windows", False)
-    job = BuildJob(plan, AnalysisHead.from_json(document), SnapshotHost(str(SNAPSHOT)), tmp_path, {}, Reporter(),
+    job = BuildJob(plan, AnalysisHead.from_json(document), SnapshotHost(str(SNAPSHOT)), tmp_path, (), Reporter(),
                    "analysis.json")
     with pytest.raises(A2CError) as caught:
         builder.build(job)
@@ -761,7 +761,7 @@ def test_stage_writes_the_build_context_into_artifacts(sites, tmp_path, monkeypa
     artifacts = workspace.artifacts_dir(document["analysisInfo"]["appId"])
     reporter = Recorder()
     monkeypatch.setattr("a2c.images.windows.PROGRESS_EVERY", 3)
-    job = BuildJob(plan, AnalysisHead.from_json(document), host, artifacts, {}, reporter, "analysis.json", workspace)
+    job = BuildJob(plan, AnalysisHead.from_json(document), host, artifacts, (), reporter, "analysis.json", workspace)
     outcome = WindowsArtifactsBuilder().stage(job)
     written = sorted(str(p.relative_to(artifacts)) for p in artifacts.rglob("*") if p.is_file())
     assert written == ["site/Web.config", "site/default.htm", "site/shop/Content/Site.css", "site/shop/Global.asax",

@@ -48,3 +48,22 @@ def test_a_class_without_an_id_is_refused(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.raises(PluginError, match="has no id"):
         load_classes("pipelines")
+
+
+def test_the_environment_warns_of_a_plugin_left_out(tmp_path, monkeypatch):
+    from a2c.env import Environment
+    from a2c.progress import Reporter
+    from a2c.workspace import Workspace
+
+    class Warnings(Reporter):
+        def __init__(self):
+            self.lines = []
+
+        def warn(self, message):
+            self.lines.append(message)
+
+    _dist(tmp_path / "site", "broken_target", "a2c.targets", {"broken": "broken_target:Target"}, "import nowhere\n")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    env = Environment(workspace=Workspace(tmp_path / "ws"), reporter=Warnings())
+    assert [t.id for t in env.targets] == ["ecs"]
+    assert len(env.reporter.lines) == 1 and "broken = broken_target:Target failed to load" in env.reporter.lines[0]

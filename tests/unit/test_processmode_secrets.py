@@ -70,7 +70,7 @@ def _image_context(analyzed) -> tuple[bytes, ContextWriter]:
 
 
 def _archive(analyzed) -> tuple[bytes, ContextWriter]:
-    """The stream ``a2c extract`` writes (a2c/extract.py): files/<path>, templated files substituted."""
+    """The stream ``a2c extract`` writes (a2c/steps/extract.py): files/<path>, templated files substituted."""
     host, _, document, plan = analyzed
     templated = {path: plan.generated[path] for path in plan.render_at_start if path in plan.generated}
     head = {"analysis.json": json.dumps(document).encode()}

@@ -294,7 +294,7 @@ def test_plan_points_at_a_windows_build(services, host):
     plan = WindowsServiceAnalyzer().plan(document, host)
     assert (plan.platform, plan.ports, plan.health_port) == ("windows", (9090,), 0)
     assert plan.settings["service"]["binary"] == "C:\\Program Files\\Contoso\\OrderProcessor\\OrderProcessor.exe"
-    job = BuildJob(plan, AnalysisHead.from_json(document), host, Path("Artifacts"), {}, Reporter(), "analysis.json")
+    job = BuildJob(plan, AnalysisHead.from_json(document), host, Path("Artifacts"), (), Reporter(), "analysis.json")
     with pytest.raises(WindowsHostRequired, match="Windows") as caught:
         WindowsArtifactsBuilder().build(job)
     assert "docker build -t dotnet-service-b3bdbe35:latest ." in caught.value.hint
