@@ -37,6 +37,7 @@ from typing import Any, Mapping, Sequence
 from a2c.analyzers.common.processfacts import process_head, process_tail
 from a2c.analyzers.base import Analyzer
 from a2c.analyzers.common import credstores
+from a2c.analyzers.common.logfiles import log_excludes
 from a2c.analyzers.common.secrets import MASK, env_var_for, has_secret, is_secret_name, mask_value, secret_spans
 from a2c.analyzers.dotnet import coreconfig, coresecrets
 from a2c.analyzers.dotnet.coreconfig import Configuration, JsonConfigError, Listen, Url
@@ -595,7 +596,8 @@ def analyze_launch(entry: InventoryEntry, proc: ProcessInfo, host: Host, launch:
         "imageRepository": entry.app_id,
         "imageTag": "latest",
         "containerBaseImage": base_image(kind, self_contained, version),
-        "appExcludedFiles": ["/root/.aws"] + [d for d in log_dirs if is_within(d, launch.app_dir)],
+        # A log folder is left out only when it holds nothing but logs (an app may log into its own folder).
+        "appExcludedFiles": ["/root/.aws"] + log_excludes(host, [d for d in log_dirs if is_within(d, launch.app_dir)]),
         "appSpecificFiles": [],
         "applicationPort": port,
         "applicationMode": True,
