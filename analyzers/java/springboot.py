@@ -8,8 +8,9 @@ of precedence, profiles included, so the reported port and settings are the effe
 from __future__ import annotations
 
 import posixpath
+import re
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from a2c.analyzers.java.base import JavaAnalyzer
 from a2c.analyzers.common.archives import BadArchive, open_zip, read_member
@@ -132,6 +133,8 @@ class SpringBootAnalyzer(JavaAnalyzer):
                 "version": manifest.get("Spring-Boot-Version", ""),
             }
         )
+        health_path, health_reason = checked_health_path(*health_check_path(
+            layout, host, manifest.get("Spring-Boot-Version", ""), port_number, lambda key: resolve(key, sources)[0]))
         log_file, _ = resolve("logging.file.name", sources)
         log_path, _ = resolve("logging.file.path", sources)
         info["springBoot"] = {
@@ -149,6 +152,7 @@ class SpringBootAnalyzer(JavaAnalyzer):
             "configFiles": config_files,
             "serverAddress": address,
             "serverAddressSource": address_source,
+            "healthCheck": {"path": health_path, "reason": health_reason},
         }
         info["logging"] = {"files": [p for p in (join(cwd, log_file) if log_file else "",
                                                  join(join(cwd, log_path), "spring.log") if log_path else "") if p]}
@@ -166,7 +170,7 @@ class SpringBootAnalyzer(JavaAnalyzer):
                                                 "the image too: move it to an environment variable and rebuild the jar",
                                                 source))
         params = common.java_container_parameters(entry, info, common.application_environment(proc, host),
-                                                  applicationPort=port_number, healthCheckPath="/",
+                                                  applicationPort=port_number, healthCheckPath=health_path,
                                                   logLocations=info["logging"]["files"])
         logging_config = resolve("logging.config", sources)[0].removeprefix("file:")
         log_configs = external + ([join(cwd, logging_config)] if logging_config.startswith("/") or logging_config
@@ -209,6 +213,64 @@ class SpringBootAnalyzer(JavaAnalyzer):
             render_at_start=render,
             symlinks=common.log_links(params),
         )
+
+
+ACTUATOR_JAR = "spring-boot-actuator-"
+# What a URL path may hold as it is (RFC 3986 pchar and "/"); a configured path with anything else
+# is not guessed at: the health check falls back to "/".
+_URL_PATH = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=:@%/-]*")
+
+
+def context_path(value: str) -> str:
+    """``server.servlet.context-path`` as a path prefix: "" for the root, else "/ctx" (no trailing /)."""
+    value = value.strip().strip("/")
+    return f"/{value}" if value else ""
+
+
+def has_actuator(layout: BootLayout, host: Host) -> bool:
+    """Whether Spring Boot Actuator is on the application's classpath (its jar in BOOT-INF/lib or
+    WEB-INF/lib), read from the jar's central directory or the exploded folder."""
+    if layout.kind == "exploded":
+        return any(n.startswith(ACTUATOR_JAR) for sub in ("BOOT-INF/lib", "WEB-INF/lib")
+                   for n in host.glob_names(join(layout.root, sub), (".jar",)))
+    from a2c.analyzers.common.archives import BadArchive, read_directory
+
+    try:
+        with host.open(layout.root) as stream:
+            directory = read_directory(stream, layout.root)
+    except (HostError, BadArchive):
+        return False
+    return any(directory.starting_with(f"{lib}/{ACTUATOR_JAR}".encode()) for lib in ("BOOT-INF/lib", "WEB-INF/lib"))
+
+
+def health_check_path(layout: BootLayout, host: Host, boot_version: str, port: int,
+                      setting: Callable[[str], str]) -> tuple[str, str]:
+    """The path a health check asks on the application's port, and why that one.
+
+    Under a context path, ``/`` answers 404 (an API-only service may answer 404 on its context
+    root too); Actuator's health endpoint answers 200 while the application is up, at
+    ``<context-path><management.endpoints.web.base-path>/health`` when management shares the
+    server's port. Spring Boot 1 had other paths, and a separate management port is not the
+    port that is probed: then the context root is the best guess.
+    """
+    context = context_path(setting("server.servlet.context-path") or setting("server.context-path"))
+    root = f"{context}/"
+    if not boot_version or not boot_version.split(".")[0].isdigit() or int(boot_version.split(".")[0]) < 2:
+        return root, "the context root (Spring Boot 1 or an unknown version: Actuator's paths differ)"
+    if not has_actuator(layout, host):
+        return root, "the context root (no Spring Boot Actuator on the classpath)"
+    management_port = setting("management.server.port").strip()
+    if management_port and management_port != str(port):
+        return root, f"the context root (Actuator listens on its own management port {management_port})"
+    base = setting("management.endpoints.web.base-path").strip() or "/actuator"
+    base = "/" + base.strip("/") if base.strip("/") else ""
+    return f"{context}{base}/health", "Spring Boot Actuator's health endpoint"
+
+
+def checked_health_path(path: str, reason: str) -> tuple[str, str]:
+    if _URL_PATH.fullmatch(path):
+        return path, reason
+    return "/", "the root: the configured context or base path is not a plain URL path"
 
 
 def read_manifest(host: Host, jar: str) -> dict[str, str]:

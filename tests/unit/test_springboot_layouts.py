@@ -121,3 +121,49 @@ def test_plain_jar_is_not_spring_boot(tmp_path):
     jar = _jar(tmp_path / "plain.jar", {"META-INF/MANIFEST.MF": "Manifest-Version: 1.0\r\nMain-Class: a.B\r\n\r\n"})
     command = parse_java_cmdline(["java", "-jar", str(jar)])
     assert find_layout(command, ProcessInfo(1, (), cwd="/"), LocalHost()) is None
+
+
+BOOT3 = MANIFEST.replace("Spring-Boot-Version: 2.7.18", "Spring-Boot-Version: 3.2.4")
+ACTUATOR = {"BOOT-INF/lib/spring-boot-actuator-3.2.4.jar": "", "BOOT-INF/lib/spring-boot-actuator-autoconfigure-3.2.4.jar": ""}
+
+
+@pytest.mark.parametrize("manifest, libs, props, expected", [
+    # An API under a context path with Actuator: its health endpoint, not "/" (which answers 404).
+    (BOOT3, ACTUATOR, "server.servlet.context-path=/ledger/\n", "/ledger/actuator/health"),
+    (BOOT3, ACTUATOR, "server.servlet.context-path=/ledger\nmanagement.endpoints.web.base-path=/manage\n",
+     "/ledger/manage/health"),
+    (BOOT3, ACTUATOR, "management.endpoints.web.base-path=/\n", "/health"),
+    (BOOT3, ACTUATOR, "", "/actuator/health"),
+    # Actuator on a separate management port is not the port probed: the context root then.
+    (BOOT3, ACTUATOR, "server.servlet.context-path=/ledger\nmanagement.server.port=9091\n", "/ledger/"),
+    (BOOT3, {}, "server.servlet.context-path=/ledger\n", "/ledger/"),
+    (BOOT3, {}, "", "/"),
+    # Spring Boot 1: server.context-path, and Actuator at other paths.
+    (MANIFEST.replace("2.7.18", "1.5.22"), ACTUATOR, "server.context-path=/old\n", "/old/"),
+])
+def test_health_check_path_follows_context_path_and_actuator(tmp_path, manifest, libs, props, expected):
+    jar = _jar(tmp_path / "api.jar", {"META-INF/MANIFEST.MF": manifest,
+                                      "BOOT-INF/classes/application.properties": f"server.port=9090\n{props}", **libs})
+    _, _, result = _analyze(tmp_path, ["java", "-jar", str(jar)])
+    assert result.container_parameters["healthCheckPath"] == expected
+    assert result.analysis_info["springBoot"]["healthCheck"]["path"] == expected
+
+
+def test_health_check_path_of_an_exploded_app_with_actuator(tmp_path):
+    root = tmp_path / "app"
+    (root / "BOOT-INF" / "lib").mkdir(parents=True)
+    (root / "BOOT-INF" / "classes").mkdir()
+    (root / "META-INF").mkdir()
+    (root / "META-INF" / "MANIFEST.MF").write_text(BOOT3)
+    (root / "BOOT-INF" / "lib" / "spring-boot-actuator-3.2.4.jar").write_bytes(b"")
+    (root / "BOOT-INF" / "classes" / "application.properties").write_text("server.port=9090\nserver.servlet.context-path=/api\n")
+    _, _, result = _analyze(tmp_path, ["java", "-cp", str(root), "org.springframework.boot.loader.JarLauncher"])
+    assert result.container_parameters["healthCheckPath"] == "/api/actuator/health"
+
+
+def test_a_context_path_that_is_no_plain_url_path_falls_back_to_the_root(tmp_path):
+    jar = _jar(tmp_path / "api.jar", {"META-INF/MANIFEST.MF": BOOT3, **ACTUATOR,
+                                      "BOOT-INF/classes/application.properties":
+                                          "server.port=9090\nserver.servlet.context-path=/a b\"$(id)\n"})
+    _, _, result = _analyze(tmp_path, ["java", "-jar", str(jar)])
+    assert result.container_parameters["healthCheckPath"] == "/"
