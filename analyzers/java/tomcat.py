@@ -96,7 +96,7 @@ class TomcatAnalyzer(JavaAnalyzer):
             common.application_environment(proc, host),
             applicationPort=port,
             logLocations=[join(base, "logs")],
-            healthCheckPath="/" if "ROOT" in web_apps or not web_apps else f"/{web_apps[0]}/",
+            healthCheckPath=health_check_path(host, webapps_dir, web_apps),
         )
         common.add_log_locations(info, params, host, config_paths, {**command.system_properties,
                                                                    "catalina.base": base, "catalina.home": home})
@@ -246,6 +246,35 @@ def list_web_apps(host: Host, base: str, server_xml: Any) -> list[str]:
     for path in context_files(host, base):
         names.add(posixpath.basename(path)[:-4])
     return sorted(names, key=lambda n: (n != "ROOT", n))
+
+
+# Tomcat's own web applications: an organisation's applications come first; the managers ask for
+# a password, so they never answer a health check.
+STOCK_WEBAPPS = ("docs", "examples")
+PASSWORD_WEBAPPS = ("manager", "host-manager")
+WELCOME_FILES = ("index.html", "index.htm", "index.jsp")  # Tomcat's default welcome-file-list
+
+
+def serves_context_root(host: Host, webapps_dir: str, name: str) -> bool:
+    """Whether a web application can answer at its context root: a welcome file or a web.xml in
+    its folder. A WAR or a context descriptor elsewhere is taken to (its content is not read)."""
+    folder = join(webapps_dir, name)
+    if not host.is_dir(folder):
+        return True
+    return any(host.is_file(join(folder, f)) for f in WELCOME_FILES) or host.is_file(join(folder, "WEB-INF", "web.xml"))
+
+
+def health_check_path(host: Host, webapps_dir: str, web_apps: list[str]) -> str:
+    """The context root a health check asks: ROOT's when it can answer there, else the first
+    application that can (the organisation's before Tomcat's docs and examples); when none shows
+    it can, the first of them, as before; "/" when there is none.
+
+    Debian's ``makebase.sh`` leaves an empty ROOT, which answers 404 on the original host too.
+    """
+    candidates = sorted((n for n in web_apps if n not in PASSWORD_WEBAPPS),
+                        key=lambda n: (n != "ROOT", n in STOCK_WEBAPPS))  # stable: the listed order otherwise
+    chosen = next((n for n in candidates if serves_context_root(host, webapps_dir, n)), candidates[0] if candidates else "ROOT")
+    return "/" if chosen == "ROOT" else f"/{chosen}/"
 
 
 def context_files(host: Host, base: str) -> list[str]:
