@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from a2c.archive import read_archive_app_id, unpack_archive
 from a2c.env import Environment
 from a2c.hosts.base import Host
 from a2c.images.base import BuildJob, Validation
@@ -61,8 +62,6 @@ class ContainerizeResult:
 
 def run(env: Environment, request: ContainerizeRequest) -> ContainerizeResult:
     """One a2c at a time per application: a second run waits for the first, then fails clearly."""
-    from a2c.archive import read_archive_app_id
-
     workspace = env.workspace
     app_id = read_archive_app_id(request.input_archive) if request.input_archive else request.app_id
     assert app_id is not None
@@ -70,8 +69,6 @@ def run(env: Environment, request: ContainerizeRequest) -> ContainerizeResult:
     host: Host
     with app_lock(app_dir, app_id) if request.input_archive else existing_app_lock(app_dir, app_id):
         if request.input_archive:
-            from a2c.archive import unpack_archive
-
             app_id, host = unpack_archive(request.input_archive, workspace)
             env.reporter.step(f"Unpacked {request.input_archive} for {app_id}")
         else:
