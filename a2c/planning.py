@@ -61,13 +61,82 @@ def make_plan(analysis: dict[str, Any], host: Host, registry: Registry, source: 
     edit that the schema cannot require) is reported as that file's error, not as a crash."""
     analyzer = find_analyzer(analysis, registry, source)
     try:
-        return analyzer.plan(analysis, host)
+        return with_open_files(analyzer.plan(analysis, host), analysis, host)
     except (KeyError, IndexError) as exc:
         log.debug("plan of %s failed", analyzer.id, exc_info=True)
         missing = f"the field {exc}" if isinstance(exc, KeyError) else "an item of a list"
         raise InvalidFile(f"{source}: analyzer {analyzer.id} cannot plan the image: the analysis lacks {missing}",
                           f"Restore the field in {source} (or run `a2c analyze` again to rewrite it); "
                           "run with --debug for the traceback.") from exc
+
+
+# The runtime's and the operating system's files, which the base image brings: never copied for
+# being open. Shared libraries are the OS's wherever they are under a lib folder.
+SYSTEM_PREFIXES = ("/proc/", "/sys/", "/dev/", "/run/", "/var/run/", "/var/cache/", "/var/lib/dpkg/", "/tmp/hsperfdata_",
+                   "/usr/lib/jvm/", "/usr/lib/locale/", "/usr/share/locale/", "/usr/share/zoneinfo/", "/usr/share/fonts/",
+                   "/etc/")
+LIB_FOLDERS = ("/lib/", "/lib64/", "/lib32/", "/usr/lib/", "/usr/lib64/", "/usr/local/lib/")
+
+
+def with_open_files(plan: BuildPlan, analysis: dict[str, Any], host: Host) -> BuildPlan:
+    """The plan plus every file the process had open that no layer holds (a JSP compiler a
+    server loads from /usr/share/java through a jar's manifest, a jar a plugin opened), in a
+    layer of their own below the application's. Left out: the runtime's and the OS's files,
+    logs (by name or under logLocations), appExcludedFiles, persistentStorage (state is not
+    baked in) and what the layers' excludes name. The links beside each file that lead to it
+    come too: an open file is the link's target (eclipse-jdt-core-3.32.0.jar), while manifests'
+    Class-Path entries name the link (eclipse-jdt-core.jar)."""
+    from a2c.analyzers.common.logfiles import is_log_name
+    from a2c.hosts.base import is_within
+    from a2c.model import CopyLayer
+
+    if plan.platform != "linux":
+        return plan
+    info, params = analysis["analysisInfo"], analysis["containerParameters"]
+    java_home = info.get("AdvancedAppInfo", {}).get("javaHome") or ""
+    skip = [java_home] if java_home else []
+    skip += list(params.get("logLocations") or ()) + list(params.get("appExcludedFiles") or ())
+    skip += [str(s.get("path", "")) for s in info.get("persistentStorage") or () if s.get("path")]
+    skip += [e for layer in plan.layers for e in layer.excludes]
+    held = [p for layer in plan.layers for p in layer.paths]
+    extra = []
+    for path in info.get("fileDescriptors") or ():
+        if not isinstance(path, str) or not path.startswith("/") or path.startswith(SYSTEM_PREFIXES):
+            continue
+        name = path.rsplit("/", 1)[-1]
+        if path.startswith(LIB_FOLDERS) and (".so" in name or name.endswith(".a")):
+            continue
+        if is_log_name(name) or any(is_within(path, p) for p in held + skip if p):
+            continue
+        extra.append(path)
+    if not extra:
+        return plan
+    extra += links_to(host, extra)
+    layers = list(plan.layers)
+    layers.insert(max(len(layers) - 1, 0), CopyLayer("opened", tuple(dict.fromkeys(extra))))
+    return plan.replace(layers=tuple(layers))
+
+
+def links_to(host: Host, files: list[str], limit: int = 5000) -> list[str]:
+    """Symlinks in the files' own folders that resolve to one of them (Debian's unversioned jar names)."""
+    from a2c.errors import HostError
+
+    wanted = set(files)
+    found: list[str] = []
+    for folder in dict.fromkeys(f.rsplit("/", 1)[0] or "/" for f in files):
+        try:
+            names = host.list_dir(folder)[:limit]
+        except HostError:
+            continue
+        for name in names:
+            path = f"{folder.rstrip('/')}/{name}"
+            try:
+                st = host.lstat(path)
+                if st is not None and st.kind == "link" and path not in wanted and host.realpath(path) in wanted:
+                    found.append(path)
+            except HostError:
+                continue
+    return found
 
 
 def without_workspace(plan: BuildPlan, workspace_root: str, host: Host) -> BuildPlan:

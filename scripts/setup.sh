@@ -12,7 +12,9 @@ export DEBIAN_FRONTEND=noninteractive
 JRE_IMAGE=a2c-test/jre17:latest
 BUSYBOX_IMAGE=a2c-test/busybox:latest
 PACKAGES=(docker.io tomcat10 tomcat10-docs debootstrap docker-registry skopeo apache2-utils
-          openssh-server curl busybox-static jetty9 unzip)
+          openssh-server curl busybox-static jetty9 unzip
+          tomcat10-examples tomcat10-admin libhsqldb-java hsqldb-utils libderby-java derby-tools
+          libh2-java zookeeper activemq)
 
 our_policy=""
 cleanup() {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Sequence
 
 from a2c.errors import BuildFailed, DockerUnavailable, ValidationFailed
 
@@ -95,22 +95,29 @@ class DockerEngine:
     def image_attrs(self, name: str) -> dict[str, Any]:
         return self.client.images.get(name).attrs
 
-    def run_detached(self, image: str, container_port: int, name: str, environment: dict[str, str] | None = None) -> tuple[Any, int]:
-        """Start the image with its port published on a free loopback port; returns (container, host port)."""
+    def run_detached(self, image: str, container_ports: Sequence[int], name: str,
+                     environment: dict[str, str] | None = None) -> tuple[Any, dict[int, int]]:
+        """Start the image with each port published on a free loopback port; returns
+        (container, {container port: host port}) (a port Docker did not publish is left out)."""
         from docker.errors import APIError
 
         try:
             container = self.client.containers.run(
                 image, detach=True, name=name, environment=environment or {},
-                ports={f"{container_port}/tcp": ("127.0.0.1", None)}, labels={"com.a2c.validation": "true"},
+                ports={f"{p}/tcp": ("127.0.0.1", None) for p in container_ports},
+                labels={"com.a2c.validation": "true"},
             )
             container.reload()
         except APIError as exc:
             raise ValidationFailed(f"could not start a container from {image}: {_short(exc)}",
                                    "Check the image with `docker run` by hand.") from exc
-        bindings = (container.attrs.get("NetworkSettings", {}).get("Ports") or {}).get(f"{container_port}/tcp") or []
-        host_port = int(bindings[0]["HostPort"]) if bindings else 0
-        return container, host_port
+        published = container.attrs.get("NetworkSettings", {}).get("Ports") or {}
+        mapped = {}
+        for port in container_ports:
+            bindings = published.get(f"{port}/tcp") or []
+            if bindings:
+                mapped[port] = int(bindings[0]["HostPort"])
+        return container, mapped
 
     def container_state(self, container: Any) -> dict[str, Any]:
         container.reload()

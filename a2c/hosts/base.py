@@ -28,6 +28,18 @@ class Host(abc.ABC):
         …) of a Windows host; empty on every other host."""
         return {}
 
+    # -- network ---------------------------------------------------------------------------
+    def probe_address(self, address: str) -> str | None:
+        """The address a2c connects to for a socket the host listens on at ``address`` (to probe the
+        original before validating its image), or None when it cannot reach the host's sockets (a
+        snapshot, an archive; a remote host until it tunnels). A wildcard bind is reached on
+        loopback."""
+        if not self.is_local:
+            return None
+        if address in ("", "0.0.0.0", "*", "::", "[::]", "::ffff:0.0.0.0"):
+            return "127.0.0.1"  # a JVM's wildcard is a dual-stack "::"
+        return address.strip("[]").removeprefix("::ffff:")
+
     # -- processes -------------------------------------------------------------------------
     @abc.abstractmethod
     def scan_processes(self, wanted: ProcessFilter | None = None) -> tuple[list[ProcessInfo], list[str]]:

@@ -185,13 +185,13 @@ class ProcFS:
         cwd = self._guard(pid, lambda: _readlink(f"{self.root}/{pid}/cwd"), "")
         environ: dict[str, str] = self._guard(pid, lambda: parse_environ(self._file(pid, "environ")), {})
         uid, gid = self._guard(pid, lambda: parse_ids(self._file(pid, "status")), (-1, -1))
-        no_fds: tuple[tuple[str, ...], set[bytes]] = ((), set())
-        open_files, inodes = self._guard(pid, lambda: self._fds(pid), no_fds)
+        no_fds: tuple[tuple[str, ...], tuple[str, ...], set[bytes]] = ((), (), set())
+        open_files, written_files, inodes = self._guard(pid, lambda: self._fds(pid), no_fds)
         fields = dict(
             pid=pid, cmdline=cmdline, exe=exe, cwd=cwd, environ=environ, uid=uid, gid=gid, ppid=ppid,
             username=self._user(uid) if uid >= 0 else "",
             create_time=start_ticks / _clock_ticks() + self._boot(),
-            open_files=open_files,
+            open_files=open_files, written_files=written_files,
         )
         return fields, inodes
 
@@ -252,10 +252,13 @@ class ProcFS:
         except OSError:
             return False
 
-    def _fds(self, pid: int) -> tuple[tuple[str, ...], set[bytes]]:
-        """Regular files open (absolute paths, sorted) and the inodes of the open sockets."""
+    def _fds(self, pid: int) -> tuple[tuple[str, ...], tuple[str, ...], set[bytes]]:
+        """Regular files open (absolute paths, sorted), those of them open for writing, and the
+        inodes of the open sockets. Only a regular file's fdinfo is read (one small read each):
+        sockets, pipes and anonymous inodes, most of a busy server's descriptors, cost nothing more."""
         folder = f"{self.root}/{pid}/fd"
         files: set[str] = set()
+        written: set[str] = set()
         inodes: set[bytes] = set()
         for fd in os.listdir(folder):
             try:
@@ -266,7 +269,9 @@ class ProcFS:
                 inodes.add(target[8:-1].encode())
             elif target.startswith("/") and _is_regular_file(target):
                 files.add(target)
-        return tuple(sorted(files)), inodes
+                if target not in written and _open_for_writing(f"{self.root}/{pid}/fdinfo/{fd}"):
+                    written.add(target)
+        return tuple(sorted(files)), tuple(sorted(written)), inodes
 
     def _user(self, uid: int) -> str:
         if uid not in self._users:
@@ -448,6 +453,35 @@ def _guess_exe(argv0: str) -> str:
     return ""
 
 
+_ACCESS_MODE, _WRITE_MODES = 0o3, (os.O_WRONLY, os.O_RDWR)
+
+
+def _open_for_writing(fdinfo: str) -> bool:
+    """Whether /proc/PID/fdinfo/N says the descriptor was opened O_WRONLY or O_RDWR (its
+    ``flags:`` line is octal; the access mode is the low two bits). False when it cannot be read:
+    the descriptor was closed meanwhile, or this procfs has no fdinfo."""
+    try:
+        fd = os.open(fdinfo, os.O_RDONLY)
+        try:
+            data = os.read(fd, 4096)
+        finally:
+            os.close(fd)
+    except OSError:
+        return False
+    return (parse_fdinfo_flags(data) & _ACCESS_MODE) in _WRITE_MODES
+
+
+def parse_fdinfo_flags(data: bytes) -> int:
+    """The ``flags:`` of an fdinfo file (octal), 0 (read only) when it has none or a bad one."""
+    for line in data.splitlines():
+        if line.startswith(b"flags:"):
+            try:
+                return int(line[6:].strip(), 8)
+            except ValueError:
+                return 0
+    return 0
+
+
 def _is_regular_file(path: str) -> bool:
     try:
         return stat_module.S_ISREG(os.stat(path).st_mode)
@@ -530,7 +564,7 @@ def _psutil_read(proc: Any) -> ProcessInfo:
         ppid = guard(proc.ppid, 0)
         create_time = guard(proc.create_time, 0.0)
         conns = guard(connections, [])
-        open_files = guard(lambda: tuple(sorted({f.path for f in proc.open_files()})), ())
+        opened = guard(proc.open_files, [])
     listening: list[Socket] = []
     established: list[Connection] = []
     for conn in conns:
@@ -552,8 +586,19 @@ def _psutil_read(proc: Any) -> ProcessInfo:
         create_time=create_time,
         listening=tuple(sorted(set(listening), key=lambda s: (s.port, s.protocol, s.address))),
         connections=tuple(established),
-        open_files=open_files,
+        open_files=tuple(sorted({f.path for f in opened})),
+        written_files=tuple(sorted({f.path for f in opened if _psutil_written(f)})),
     )
+
+
+def _psutil_written(opened: Any) -> bool:
+    """Whether one of psutil's open files is open for writing: its ``mode`` ('w', 'a', 'r+', …)
+    or ``flags`` where psutil gives them (Linux); False where it gives neither (elsewhere)."""
+    mode = getattr(opened, "mode", "")
+    if mode:
+        return mode != "r"
+    flags = getattr(opened, "flags", None)
+    return isinstance(flags, int) and (flags & _ACCESS_MODE) in _WRITE_MODES
 
 
 # -- shared ----------------------------------------------------------------------------------

@@ -201,6 +201,7 @@ def process_to_json(proc: ProcessInfo) -> dict[str, Any]:
             for c in proc.connections
         ],
         "openFiles": list(proc.open_files),
+        "writtenFiles": list(proc.written_files),
     }
 
 
@@ -221,7 +222,14 @@ def process_from_json(data: dict[str, Any]) -> ProcessInfo:
             Connection(c["remoteAddress"], c["remotePort"], c.get("localPort", 0)) for c in data.get("connections", [])
         ),
         open_files=tuple(data.get("openFiles", ())),
+        written_files=_strings(data.get("writtenFiles")),
     )
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    """A list of paths from host.json, or () when it is missing or not one (an older snapshot has
+    no writtenFiles; the host schema does not type it, so a hand-edited one may be anything)."""
+    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
 
 
 __all__ = ["SnapshotHost", "process_to_json", "process_from_json", "parse_os_release"]

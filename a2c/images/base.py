@@ -29,6 +29,7 @@ class BuildJob:
     reporter: Reporter
     source: str  # analysis.json, for messages that name a field
     workspace: Any = None  # the Workspace, for builders that write into Artifacts/ (staging)
+    baseline: Any = None  # a2c.probe.Baseline: how the original answered, probed before the build
 
     @property
     def image(self) -> str:
@@ -53,9 +54,15 @@ class BuildOutcome:
 
 @dataclass(frozen=True)
 class Validation:
+    """How the image answered: the health check (url, status) and, port by port, the parity
+    table against the original (``rows``: a2c.probe.Row) with where the original's answers came from."""
+
     url: str
     status: int
     seconds: float
+    rows: tuple[Any, ...] = ()
+    baseline: str = ""  # "original", "analysis" or "health check"
+    note: str = ""  # why the original itself was not the baseline
 
 
 class Builder:

@@ -73,7 +73,9 @@ class DockerBuilder(Builder):
 
     def validate(self, job: BuildJob, timeout: float) -> Validation | None:
         from a2c.images.validate import validate_image
+        from a2c.parity import health_spec
 
         head = job.analysis
-        path = http_path(head.health_check_path, "$.containerParameters.healthCheckPath", job.source)
-        return validate_image(self._engine(), job.image, head.app_id, head.application_port, path, timeout, job.reporter)
+        port, path = health_spec(head.document)
+        path = http_path(path, "$.containerParameters.healthCheckPath", job.source)
+        return validate_image(self._engine(), job.image, head.app_id, (port, path), job.baseline, timeout, job.reporter)

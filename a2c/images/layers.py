@@ -1,9 +1,9 @@
 """The build context as a tar stream, read file by file from the Host: no copy of the app tree.
 
 Host files land under ``layers/<layer>/<absolute path>``; a2c's generated files under
-``a2c/`` and ``generated/``. Symlinks are kept as links, except a link whose target lies in
-one of the layer's ``link_roots`` (a shared jar folder), which is copied in place of the
-link; any other link that leaves the copied roots is kept as is and reported.
+``a2c/`` and ``generated/``. Symlinks are kept as links; a link whose target lies in one of
+the layer's ``link_roots`` (a shared jar folder) brings its chain of targets along at their
+own paths; any other link that leaves the copied roots is kept as is and reported.
 
 Defence in depth: whatever the plan says (an analyzer's, or an analysis.json a user edited),
 no path that ``credstores`` marks as a credential store (SSH keys, password hashes, cloud
@@ -207,6 +207,10 @@ class ContextWriter:
         return posixpath.join(parent, posixpath.basename(root)) if root != "/" else root
 
     def _link_entry(self, layer: CopyLayer, roots: tuple[str, ...], name: str, path: str, st: FileStat) -> Iterator[bytes]:
+        """The link as a link. When it leads into one of the layer's ``link_roots`` (Debian's
+        /usr/share/java), every hop of its chain comes too, at its own path, ending with the
+        file: the JVM and servers that canonicalise class paths (Tomcat does) then find the jar
+        where the host has it, and a manifest's Class-Path resolves beside it as on the host."""
         try:
             target = self.host.realpath(path)
         except HostError:
@@ -216,12 +220,49 @@ class ContextWriter:
             target_stat = self.host.lstat(target)
             if target_stat is not None and target_stat.kind == "file":
                 self.stats.links_copied.append(path)
-                yield from self._file_entry(name, target, target_stat)
+                self._seen.add(name)
+                yield _header(name, tarfile.SYMTYPE, linkname=st.link_target, mtime=st.mtime)
+                yield from self._chain(layer, path, st)
                 return
         if not inside:
             self.stats.links_kept.append(f"{path} -> {st.link_target}")
         self._seen.add(name)
         yield _header(name, tarfile.SYMTYPE, linkname=st.link_target, mtime=st.mtime)
+        if inside:  # hops between the link and its copied target (lib/x.jar -> /usr/share/java/x.jar -> x-1.jar)
+            yield from self._chain(layer, path, st, within=())
+
+    def _chain(self, layer: CopyLayer, path: str, st: FileStat, within: tuple[str, ...] | None = None) -> Iterator[bytes]:
+        """The hops after ``path`` (links, then the file), each once per layer, at most 16, while
+        they lie in ``within`` (the layer's link_roots by default). With ``within=()`` only the
+        link hops outside the layer's roots come, up to the first hop the walk copies anyway."""
+        prefix = self.name_for(layer, "/").rstrip("/")
+        roots = layer.link_roots if within is None else within
+        current, current_stat = path, st
+        for _ in range(16):
+            hop = posixpath.normpath(posixpath.join(posixpath.dirname(current), current_stat.link_target or ""))
+            try:
+                hop = posixpath.join(self.host.realpath(posixpath.dirname(hop)), posixpath.basename(hop))
+                hop_stat = self.host.lstat(hop)
+            except HostError:
+                return
+            if hop_stat is None or self._refused(hop) or any(is_within(hop, r) for r in layer.paths):
+                return
+            if within is None and not any(is_within(hop, r) for r in roots):
+                return
+            if within is not None and not within and hop_stat.kind != "link":
+                return
+            name = self.name_for(layer, hop)
+            if name in self._seen:
+                return
+            yield from self._parents(prefix, hop)
+            self._seen.add(name)
+            if hop_stat.kind == "file":
+                yield from self._file_entry(name, hop, hop_stat)
+                return
+            if hop_stat.kind != "link":
+                return
+            yield _header(name, tarfile.SYMTYPE, linkname=hop_stat.link_target, mtime=hop_stat.mtime)
+            current, current_stat = hop, hop_stat
 
     def _file_entry(self, name: str, source: str, st: FileStat, group_write: bool = False) -> Iterator[bytes]:
         try:

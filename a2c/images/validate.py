@@ -1,59 +1,108 @@
-"""Pre-validation: run the built image and probe its application port over HTTP."""
+"""Pre-validation: run the built image and prove it answers like the original, port by port.
+
+The baseline (``a2c.parity.baseline``) is the original probed before the build, else what
+analyze recorded, else the analysis's health check alone. The image passes when every probed
+port answers the same way: HTTP status classes equal per path, TCP greeting and holding equal.
+Bounded by the timeout; the container is always removed.
+"""
 
 from __future__ import annotations
 
 import secrets as random_tokens
 import time
-import urllib.error
-import urllib.request
 
 from a2c.errors import ValidationFailed
 from a2c.gateways.docker_engine import DockerEngine
 from a2c.images.base import Validation
+from a2c.probe import HTTP, Baseline, PathResult, Row, compare, http_path, probe_port, table
 from a2c.progress import Reporter
+
+POLL_SECONDS = 1.0
 
 
 def probe(url: str, timeout: float = 3.0) -> int:
-    """HTTP status of a GET (redirects followed); 0 when nothing answers yet."""
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback only
-            return response.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
-    except (urllib.error.URLError, OSError, ValueError):
-        return 0
+    """HTTP status of a GET on a loopback URL (same-server redirects followed); 0 when nothing answers."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return http_path(parts.hostname or "127.0.0.1", parts.port or 80, parts.path or "/", timeout).status
 
 
-def validate_image(engine: DockerEngine, image: str, app_id: str, port: int, path: str, timeout: float,
-                   reporter: Reporter) -> Validation:
-    """Start the image beside whatever runs on the host (its own network namespace, a free
-    loopback port), wait for an HTTP answer below 400, and always remove the container."""
-    if not port:
+def validate_image(engine: DockerEngine, image: str, app_id: str, health: tuple[int, str], baseline: Baseline | None,
+                   timeout: float, reporter: Reporter) -> Validation:
+    """Start the image beside whatever runs on the host (its own network namespace, free loopback
+    ports), wait until it answers like the original on every port, and remove it."""
+    baseline = baseline or Baseline(source="health check", reason="the original was not probed")
+    health_port, health_path = health
+    ports = [p for p in dict.fromkeys([health_port] + baseline.ports) if p]
+    if not ports:
         raise ValidationFailed(f"{app_id} has no applicationPort to probe",
                                "Set containerParameters.applicationPort in analysis.json, or use --no-validate.")
     name = f"a2c-validate-{app_id}-{random_tokens.token_hex(3)}"
-    container, host_port = engine.run_detached(image, port, name)
-    url = f"http://127.0.0.1:{host_port}{path or '/'}"
-    reporter.step(f"Running {image} as {name}; probing port {port} (published on {url})")
+    container, mapped = engine.run_detached(image, ports, name)
+    where = ", ".join(f"{p} on 127.0.0.1:{mapped[p]}" for p in ports if p in mapped)
+    against = ("the original's answers" if baseline.source == "original"
+               else f"{'the answers analyze recorded' if baseline.source == 'analysis' else 'the health check'} "
+                    f"({baseline.reason})")
+    reporter.step(f"Running {image} as {name}; probing port {where} against {against}")
     started = time.monotonic()
-    last_status = 0
+    rows: list[Row] = []
     try:
-        while time.monotonic() - started < timeout:
+        while True:
             state = engine.container_state(container)
             if state.get("Status") in ("exited", "dead"):
                 raise ValidationFailed(
-                    f"the container exited with code {state.get('ExitCode')} before answering on port {port}:\n"
-                    + engine.logs(container),
+                    f"the container exited with code {state.get('ExitCode')} before answering on port "
+                    f"{', '.join(map(str, ports))}:\n" + engine.logs(container) + _shown(rows),
                     "Read the container log above; fix analysis.json or Artifacts/Dockerfile and containerize again.")
-            last_status = probe(url) if host_port else 0
-            if 0 < last_status < 400:
-                return Validation(url, last_status, time.monotonic() - started)
-            time.sleep(1.0)
+            rows, health_result = _round(baseline, mapped, health)
+            if rows and all(r.match for r in rows) or not rows and health_result.ok:
+                elapsed = time.monotonic() - started
+                return Validation(f"http://127.0.0.1:{mapped.get(health_port, 0)}{health_path}", health_result.status,
+                                  elapsed, tuple(rows), baseline.source, baseline.reason)
+            if time.monotonic() - started + POLL_SECONDS > timeout:
+                break
+            time.sleep(POLL_SECONDS)
         logs = engine.logs(container)
-        what = f"answered HTTP {last_status}" if last_status else "did not answer"
-        raise ValidationFailed(
-            f"{image} {what} on port {port} (path {path or '/'}) within {timeout:.0f}s. Last log lines:\n{logs}",
-            "If the application serves another path, set containerParameters.healthCheckPath in analysis.json; "
-            "for slow starts raise --validate-timeout; or skip with --no-validate.")
+        raise ValidationFailed(_failure(image, baseline, rows, health, health_result, timeout) + f"\nLast log lines:\n{logs}",
+                               "If the application serves another path, set containerParameters.healthCheckPath in "
+                               "analysis.json; for slow starts raise --validate-timeout; or skip with --no-validate.")
     finally:
         engine.remove(container)
+
+
+def _round(baseline: Baseline, mapped: dict[int, int], health: tuple[int, str]) -> tuple[list[Row], PathResult]:
+    """One look at the container: the parity rows (none without a probed original) and the health check."""
+    health_port, health_path = health
+    rows: list[Row] = []
+    health_result = PathResult(health_path, 0, "not published")
+    for original in baseline.probes:
+        if original.port not in mapped:
+            rows.append(Row(original.port, "-", "probed", "not published", False))
+            continue
+        paths = [r.path for r in original.paths]
+        seen = probe_port("127.0.0.1", mapped[original.port], paths, known=original.protocol)
+        rows += compare(original, seen)
+        if original.port == health_port and original.protocol == HTTP:
+            health_result = next((r for r in seen.paths if r.path == health_path), health_result)
+    if health_port in mapped and health_result.error == "not published" and not baseline.probes:
+        health_result = http_path("127.0.0.1", mapped[health_port], health_path, timeout=3.0)
+    elif not any(o.port == health_port and o.protocol == HTTP for o in baseline.probes):
+        health_result = PathResult(health_path, 200 if rows and all(r.match for r in rows) else 0)
+    return rows, health_result
+
+
+def _shown(rows: list[Row]) -> str:
+    return ("\n\nOriginal vs container:\n" + table(rows)) if rows else ""
+
+
+def _failure(image: str, baseline: Baseline, rows: list[Row], health: tuple[int, str], result: PathResult,
+             timeout: float) -> str:
+    if rows:
+        differ = [r for r in rows if not r.match]
+        what = "; ".join(f"port {r.port} {r.probe}: original {r.original}, container {r.container}" for r in differ)
+        return f"{image} did not answer like the original within {timeout:.0f}s ({what}).{_shown(rows)}"
+    port, path = health
+    return (f"{image} {'answered HTTP ' + str(result.status) if result.status else 'did not answer'} on port {port} "
+            f"(path {path}{', ' + result.error if result.error and result.status else ''}) within {timeout:.0f}s; "
+            f"the original was not probed ({baseline.reason})")

@@ -38,6 +38,12 @@ class AnalysisHead:
     secrets: tuple[Mapping[str, Any], ...]
     recommended_memory_mib: int
     document: Mapping[str, Any]
+    health_check_port: int = 0  # 0: the application port
+    ports: tuple[tuple[int, str], ...] = ()  # (port, "http" or "tcp"), the application port first
+
+    @property
+    def health_port(self) -> int:
+        return self.health_check_port or self.application_port
 
     @property
     def image(self) -> str:
@@ -60,4 +66,19 @@ class AnalysisHead:
             secrets=tuple(info.get("secrets", ())),
             recommended_memory_mib=int(info.get("jvm", {}).get("recommendedTaskMemoryMiB") or 0),
             document=document,
+            health_check_port=int(params.get("healthCheckPort") or 0),
+            ports=exposed_ports(info, int(params.get("applicationPort") or 0)),
         )
+
+
+def exposed_ports(info: Mapping[str, Any], application_port: int) -> tuple[tuple[int, str], ...]:
+    """Every port the original listens on with the protocol the probes found (``http`` when not
+    probed: the analyzers' ports are web ports), the application port first."""
+    found: dict[int, str] = {}
+    if application_port:
+        found[application_port] = "http"
+    for entry in info.get("ports") or ():
+        port = int(entry.get("localPort") or 0)
+        if port and not entry.get("incidental"):
+            found[port] = str(entry.get("applicationProtocol") or found.get(port) or "http")
+    return tuple(found.items())

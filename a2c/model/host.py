@@ -41,6 +41,9 @@ class ProcessInfo:
     listening: tuple[Socket, ...] = ()
     connections: tuple[Connection, ...] = ()
     open_files: tuple[str, ...] = ()
+    # The open regular files it holds open for writing (a subset of open_files): where it keeps
+    # state that must be writable in the image (a database file, a transaction log).
+    written_files: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:

@@ -16,7 +16,8 @@ from a2c.applications import locate_process
 from a2c.env import Environment
 from a2c.errors import A2CError, AppNotFound, crash_summary
 from a2c.hosts.base import Host
-from a2c.model import AnalyzerResult, Finding
+from a2c import parity
+from a2c.model import AnalyzerResult, Finding, ProcessInfo
 from a2c.workspace import ANALYSIS, Workspace
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,10 @@ def analyze_application(workspace: Workspace, app_id: str, host: Host, registry:
                     f"analyzer {analyzer.id} failed ({crash_summary(exc)}); analyzed in process mode instead"),))
         analyzer = fallback  # the analyzer that produced the result also plans its image (and its SBOM)
     document = build_document(result)
+    add_ports(document, proc)
+    probe_findings = parity.mark_incidental(document, host)
+    probe_findings += parity.record(document, parity.probe_original(host, document))
+    document["findings"] += [f.to_json() for f in probe_findings]
     app_dir = workspace.app_dir(app_id)
     sbom_findings = write_sbom(workspace, app_dir, document, analyzer, host)
     document["findings"] += [f.to_json() for f in sbom_findings]
@@ -78,7 +83,21 @@ def analyze_application(workspace: Workspace, app_id: str, host: Host, registry:
     path = app_dir / ANALYSIS
     workspace.keep_previous(path)
     workspace.write_analysis(app_id, document)
-    return AnalyzeResult(app_id, path, document, result.findings + tuple(sbom_findings))
+    return AnalyzeResult(app_id, path, document, result.findings + tuple(probe_findings) + tuple(sbom_findings))
+
+
+def add_ports(document: dict[str, Any], proc: ProcessInfo) -> None:
+    """analysisInfo.ports as App2Container lists them (localPort, protocol tcp/tcp6), plus the
+    bound address, from the process's listening sockets: one entry per port (a JVM's "::" and
+    "0.0.0.0" sockets of one port are one listener)."""
+    info = document["analysisInfo"]
+    listed = info.get("ports") or [{"localPort": s.port, "protocol": s.protocol, "address": s.address}
+                                   for s in proc.listening]
+    seen: dict[int, dict[str, Any]] = {}
+    for entry in listed:
+        seen.setdefault(int(entry.get("localPort") or 0), entry)
+    if listed:
+        info["ports"] = [e for p, e in seen.items() if p]
 
 
 def write_sbom(workspace: Workspace, app_dir: Path, document: dict[str, Any], analyzer: Any, host: Host) -> list[Finding]:

@@ -16,6 +16,7 @@ from a2c.archive import read_archive_app_id, unpack_archive
 from a2c.env import Environment
 from a2c.hosts.base import Host
 from a2c.images.base import BuildJob, Validation
+from a2c.probe import Baseline
 from a2c.locks import app_lock, existing_app_lock
 from a2c.model import AnalysisHead, json_fields
 from a2c.planning import make_plan, without_workspace
@@ -56,7 +57,10 @@ class ContainerizeResult:
     def to_json(self) -> dict[str, Any]:
         data = json_fields(self)
         data["validation"] = None if self.validation is None else {
-            "url": self.validation.url, "status": self.validation.status, "seconds": round(self.validation.seconds, 1)}
+            "url": self.validation.url, "status": self.validation.status, "seconds": round(self.validation.seconds, 1),
+            "against": self.validation.baseline, "note": self.validation.note,
+            "ports": [{"port": r.port, "probe": r.probe, "original": r.original, "container": r.container,
+                       "match": r.match} for r in self.validation.rows]}
         return data
 
 
@@ -98,8 +102,11 @@ def containerize(env: Environment, app_id: str, host: Host, request: Containeriz
         reporter.warn(f"Artifacts/{name} was edited by hand; building from your version (delete it to regenerate)")
     if builder.builds_here:  # a builder that stops reports what it wrote itself
         reporter.step(f"Wrote build artifacts to {artifacts_dir}")
+    found = None
+    if request.validate and builder.builds_here and not (request.artifacts_only or request.build_only):
+        found = probe_baseline(host, document, reporter)  # before the build: the original as it serves now
     job = BuildJob(plan=plan, analysis=head, host=host, artifacts_dir=artifacts_dir, artifact_names=tuple(rendered),
-                   reporter=reporter, source=source, workspace=workspace)
+                   reporter=reporter, source=source, workspace=workspace, baseline=found)
     _record(result, builder.stage(job), reporter)
     if request.artifacts_only or not builder.builds_here:
         result.deployment = str(ensure_deployment(workspace, head, env.targets, reporter))
@@ -112,9 +119,34 @@ def containerize(env: Environment, app_id: str, host: Host, request: Containeriz
     if request.validate:
         result.validation = builder.validate(job, request.validate_timeout)
         if result.validation is not None:
-            reporter.step(f"Pre-validation succeeded: HTTP {result.validation.status} from {result.validation.url} "
-                          f"after {result.validation.seconds:.1f}s")
+            report_validation(result.validation, reporter)
     return result
+
+
+def probe_baseline(host: Host, document: dict[str, Any], reporter: Reporter) -> Baseline:
+    """The original's answers on every port it listens on, before building (a2c.parity)."""
+    from a2c import parity
+
+    found = parity.baseline(host, document)
+    if found.source == "original":
+        reporter.step("Probed the original: " + "; ".join(
+            f"port {p.port} {p.protocol}" + (" (" + ", ".join(f"{r.path} {r.shown()}" for r in p.paths) + ")"
+                                             if p.paths else "") for p in found.probes))
+    else:
+        reporter.warn(f"could not probe the original: {found.reason}")
+    return found
+
+
+def report_validation(validation: Validation, reporter: Reporter) -> None:
+    from a2c.probe import table
+
+    if validation.rows:
+        reporter.step("Original vs container:\n" + table(validation.rows))
+        reporter.step(f"Pre-validation succeeded: the image answers like the original on every port after "
+                      f"{validation.seconds:.1f}s")
+    else:
+        reporter.step(f"Pre-validation succeeded: HTTP {validation.status} from {validation.url} after "
+                      f"{validation.seconds:.1f}s (checked against the analysis only: {validation.note})")
 
 
 def _record(result: ContainerizeResult, outcome: Any, reporter: Reporter) -> None:

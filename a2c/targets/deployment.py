@@ -38,7 +38,8 @@ def build_deployment(analysis: AnalysisHead | Mapping[str, Any], targets: Target
         "a2CTemplateVersion": TEMPLATE_VERSION,
         "applicationId": app_id,
         "imageName": analysis.image,
-        "exposedPorts": [{"localPort": analysis.application_port or 8080, "protocol": "tcp"}],
+        "exposedPorts": [{"localPort": port, "protocol": protocol} for port, protocol in analysis.ports]
+        or [{"localPort": 8080, "protocol": "http"}],
         "environment": [],
         "secrets": secrets,
         "ecrParameters": {"ecrRepoTag": analysis.image_tag},

@@ -122,6 +122,9 @@ def render_ecs(deployment: Mapping[str, Any], image_uri: str, source: str = "dep
     resource_tags.append({"key": "a2c-application-id", "value": app_id})
     secrets = [{"name": s["name"], "arn": trusted(secret_arn(s["valueFrom"]))} for s in deployment.get("secrets", [])]
     health_path = safe.http_path(ecs.get("healthCheckPath", "/"), "$.ecsParameters.healthCheckPath", source)
+    health_port = safe.port(ecs["healthCheckPort"], "$.ecsParameters.healthCheckPort", source) \
+        if ecs.get("healthCheckPort") else 0
+    health_port = 0 if health_port == port else health_port  # the traffic port unless another answers
 
     def tags(indent: int) -> Quoted:
         pad = " " * indent
@@ -140,6 +143,7 @@ def render_ecs(deployment: Mapping[str, Any], image_uri: str, source: str = "dep
         ecs=ecs,
         port=port,
         health_path=health_path,
+        health_port=health_port,
         environment=deployment.get("environment", []),
         secrets=secrets,
         reuse_vpc=reuse_vpc,
@@ -195,6 +199,7 @@ class EcsTarget(Target):
             "stackName": default_stack_name(analysis.app_id),
             "deployTarget": "fargate",
             "healthCheckPath": analysis.health_check_path,
+            **({"healthCheckPort": analysis.health_check_port} if analysis.health_check_port else {}),
             "resourceTags": [{"key": "example-key", "value": "example-value"}],
             "reuseResources": {"vpcId": "", "subnetIds": []},
         }

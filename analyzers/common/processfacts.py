@@ -27,7 +27,7 @@ def process_head(entry: InventoryEntry, proc: ProcessInfo, host: Host, cmdline: 
         "applicationType": entry.application_type,
         "osData": dict(os_data),
         "osName": os_data.get("ID", ""),
-        "ports": [{"localPort": s.port, "protocol": s.protocol} for s in proc.listening],
+        "ports": [{"localPort": s.port, "protocol": s.protocol, "address": s.address} for s in proc.listening],
     }
 
 

@@ -590,6 +590,8 @@ def analyze_launch(entry: InventoryEntry, proc: ProcessInfo, host: Host, launch:
         "dotnet": dotnet,
         "nuget": nuget_entries(deps, launch.app_dir, host),
     }
+    if health_candidates(info["nuget"]):
+        info["healthCandidates"] = health_candidates(info["nuget"])
     secret_vars = {s["envVar"] for s in secrets if s["foundIn"] == "environment"}
     params = {
         "_comment1": "*** EDITABLE: The below section can be edited according to the application requirements. ***",
@@ -608,6 +610,20 @@ def analyze_launch(entry: InventoryEntry, proc: ProcessInfo, host: Host, launch:
         "environment": _container_environment(proc.environ, secret_vars),
     }
     return AnalyzerResult(info, params, tuple(findings))
+
+
+# Packages that map health endpoints, and the paths their documentation and templates use.
+HEALTH_PACKAGES = ("microsoft.extensions.diagnostics.healthchecks", "microsoft.aspnetcore.diagnostics.healthchecks",
+                   "aspnetcore.healthchecks.")
+HEALTH_PATHS = ("/health", "/healthz", "/hc", "/health/ready", "/health/live")
+
+
+def health_candidates(nuget: list[dict[str, str]]) -> list[dict[str, str]]:
+    """ASP.NET Core health endpoints worth probing when the app ships a health checks package
+    (the route is in code, not config: the paths its docs use, tried on the original in order)."""
+    if not any(p["name"].lower().startswith(HEALTH_PACKAGES) for p in nuget):
+        return []
+    return [{"path": path, "why": "ASP.NET Core health checks are among the app's packages"} for path in HEALTH_PATHS]
 
 
 def _short_tfm(runtime_target: str) -> str:

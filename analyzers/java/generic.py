@@ -8,13 +8,13 @@ import re
 from typing import Any, Iterable, Mapping
 
 from a2c.analyzers.java.base import JavaAnalyzer
-from a2c.analyzers.common import configfiles, credstores
+from a2c.analyzers.common import configfiles, credstores, listeners, loopbackargs
 from a2c.analyzers.common.safexml import UnsafeXML
 from a2c.analyzers.java import common, processmode
 from a2c.analyzers.java.jvm import is_java, parse_java_cmdline
 from a2c.errors import HostError
 from a2c.hosts.base import Host, is_within, join
-from a2c.model import AnalyzerResult, BuildPlan, CopyLayer, Detection, Finding, InventoryEntry, ProcessInfo
+from a2c.model import AnalyzerResult, BuildPlan, CopyLayer, Detection, Finding, InventoryEntry, ProcessInfo, Socket
 
 
 class GenericJavaAnalyzer(JavaAnalyzer):
@@ -50,11 +50,27 @@ class GenericJavaAnalyzer(JavaAnalyzer):
         info["processMode"], findings = processmode.process_mode_info(
             proc, host, command, info["AdvancedAppInfo"].get("javaHome", ""), params["containerBaseImage"],
             params["environment"])
+        common.add_log_locations(info, params, host, list(info["processMode"]["configFiles"]),
+                                 command.system_properties)
+        # Data folders (named in the configuration, or written): created empty, their files not copied.
+        info["persistentStorage"], state_findings = processmode.persistent_storage(
+            proc, host, command, info["processMode"], params["environment"], params["logLocations"])
         # Every configuration file inside what is copied (the working folder, -D folders, named
         # files) is scanned like any other config, so its secrets become placeholders in the image.
         config = list(info["processMode"]["configFiles"])
-        findings += common.add_config_findings(info, host, config)
-        common.add_log_locations(info, params, host, config, command.system_properties)
+        findings += state_findings + common.add_config_findings(info, host, config)
+        findings += listeners.loopback_rewrites(host, config, proc.listening)[1]
+        opened = loopbackargs.open_loopback_args(
+            info["cmdline"], loopbackargs.loopback_ports((s.port, s.address) for s in proc.listening))[1]
+        if opened:
+            findings.append(Finding("NET-W002", "warning", "the command line binds a listener to loopback; in the "
+                                    "image's command line only, it listens on every interface: " + "; ".join(opened)))
+        allowed = loopbackargs.allow_remote_clients(info["cmdline"])[1]
+        if allowed:
+            findings.append(Finding("NET-W003", "warning", "the server accepts only local clients; in a container every "
+                                    "client comes from another host, so the image's command line adds "
+                                    f"{' '.join(allowed)}: restrict who reaches the port with security groups, and "
+                                    "set a password"))
         findings += common.runtime_findings(info) + [
             Finding("JAVA-I001", "info", "no framework analyzer recognised this process; it is containerized in process "
                     "mode from what the process uses: " + ", ".join(info["processMode"]["paths"])
@@ -73,9 +89,12 @@ def process_mode_plan(analysis: Mapping[str, Any], host: Host) -> BuildPlan:
     info, params = analysis["analysisInfo"], analysis["containerParameters"]
     mode = info.get("processMode", {})
     paths = tuple(mode.get("paths", ())) + tuple(params.get("appSpecificFiles", ()))
+    # Persistent storage is created writable; its contents are copied only when bakeContents says so.
+    storage = processmode.planned_storage(info.get("persistentStorage", []))
+    paths += tuple(p for p, bake in storage if bake and not any(is_within(p, q) for q in paths))
     # Credential stores stay out whatever the analysis says (the build context refuses them too).
     excludes = tuple(mode.get("excludes", ())) + tuple(params.get("appExcludedFiles", ())) + tuple(
-        s for p in paths for s in credstores.system_stores_within(p))
+        s for p in paths for s in credstores.system_stores_within(p)) + tuple(p for p, bake in storage if not bake)
     exclude_names = tuple(dict.fromkeys(tuple(mode.get("excludeNames", ())) + credstores.exclude_names()))
     port = int(params.get("applicationPort") or 0)
     env = common.image_environment(params.get("environment", {}))
@@ -88,20 +107,36 @@ def process_mode_plan(analysis: Mapping[str, Any], host: Host) -> BuildPlan:
     layers.append(CopyLayer("application", paths, excludes=excludes, exclude_names=exclude_names))
     generated: dict[str, bytes] = {}
     render = configfiles.secret_templates(info, host, generated)
+    # Listeners the configuration binds to loopback listen on every interface in the image's copy.
+    generated.update(listeners.loopback_rewrites(host, mode.get("configFiles", ()), recorded_sockets(info),
+                                                 generated=generated)[0])
     return BuildPlan(
         app_id=info["appId"],
         base_image=params["containerBaseImage"],
         layers=tuple(layers),
-        entrypoint=common.entry_command(info["cmdline"], info.get("secrets", [])),
+        entrypoint=common.entry_command(container_cmdline(info), info.get("secrets", [])),
         workdir=info.get("cwd") or "/",
         env=env,
         ports=(port,) if port else (),
         health_port=port,
         generated=generated,
-        writable_dirs=tuple(mode.get("writableDirs", ())),
+        writable_dirs=tuple(dict.fromkeys(tuple(mode.get("writableDirs", ())) + tuple(p for p, _ in storage))),
         render_at_start=render,
         symlinks=common.log_links(params),
     )
+
+
+def recorded_sockets(info: Mapping[str, Any]) -> list[Socket]:
+    """The listening sockets analysis.json recorded (analysisInfo.ports)."""
+    return [Socket(int(p.get("localPort") or 0), str(p.get("address", "")), str(p.get("protocol", "tcp")))
+            for p in info.get("ports") or () if p.get("localPort")]
+
+
+def container_cmdline(info: Mapping[str, Any]) -> list[str]:
+    """The original command line with loopback listen addresses opened (analyzers/common/loopbackargs.py)."""
+    sockets = ((int(p.get("localPort") or 0), str(p.get("address", ""))) for p in info.get("ports") or ())
+    opened = loopbackargs.open_loopback_args(info["cmdline"], loopbackargs.loopback_ports(sockets))[0]
+    return loopbackargs.allow_remote_clients(opened)[0]
 
 
 # -- process mode for application servers (WebLogic, WebSphere) ---------------------------------

@@ -14,6 +14,10 @@ taken whole has the stores inside it excluded (PROC-W011). The configuration fil
 folders taken whole are found here (bounded in depth, count and size) so that the analyzer
 scans them for secrets like any other configuration; one of a format the scanner cannot
 template that holds a secret-looking line is left out (PROC-W012) rather than copied as is.
+
+The folders the process writes while it runs (its configuration's data directories, the files
+it holds open for writing: ``analyzers/common/statedirs.py``) become analysisInfo.persistentStorage:
+created empty and writable in the image, their host contents not copied unless bakeContents.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from a2c.analyzers.common import credstores
+from a2c.analyzers.common import credstores, logfiles, statedirs
 from a2c.analyzers.common.archives import BadArchive, open_zip, read_member
 from a2c.analyzers.common.properties import parse_manifest
 from a2c.analyzers.common.secrets import is_secret_name
@@ -158,6 +162,10 @@ def collect(proc: ProcessInfo, host: Host, command: JavaCommand, java_home: str,
         if is_within(real, java_home):
             continue
         files.add(real, why)
+        named = posixpath.normpath(path)
+        if named != real and _is_link_chain(host, named):
+            # The link is kept too (a2c copies links as links): the command line names it.
+            files.add(named, f"{why} (a link to {real})", named=named)
         if real.endswith(".jar") and depth < MAX_MANIFEST_DEPTH and host.is_file(real):
             pending += [(p, f"Class-Path of {posixpath.basename(real)}", depth + 1) for p in manifest_class_path(host, real)]
 
@@ -196,6 +204,15 @@ def collect(proc: ProcessInfo, host: Host, command: JavaCommand, java_home: str,
             if _names_key_material(key):
                 files.keys.append(real)
     return files
+
+
+def _is_link_chain(host: Host, path: str) -> bool:
+    """Whether ``path`` itself is a symlink (not a path that only goes through linked folders)."""
+    try:
+        st = host.lstat(path)
+    except HostError:
+        return False
+    return st is not None and st.kind == "link"
 
 
 def _path_values(command: JavaCommand, app_env: dict[str, str]) -> Iterable[tuple[str, str, str]]:
@@ -274,8 +291,17 @@ def package_owned_excludes(host: Host, roots: Iterable[str], used: Iterable[str]
     roots = [r for r in roots if host.is_dir(r)]
     if not roots or not index.owned:
         return []
-    return sorted(p for p in index.owned
-                  if any(is_within(p, r) and p != r for r in roots) and p not in used_set and host.is_file(p))
+    inside = [p for p in index.owned if any(is_within(p, r) and p != r for r in roots) and p not in used_set]
+    return sorted(p for p in inside if host.is_file(p) and not _leads_to(host, p, used_set))
+
+
+def _leads_to(host: Host, path: str, used: set[str]) -> bool:
+    """Whether ``path`` is a link to a file the process uses (Debian's bin/x.jar -> ../../java/x.jar)."""
+    try:
+        st = host.lstat(path)
+        return st is not None and st.kind == "link" and host.realpath(path) in used
+    except HostError:
+        return False
 
 
 @dataclass
@@ -441,14 +467,25 @@ def scan_findings(scan: FolderScan, unscannable: dict[str, list[int]]) -> list[F
     return findings
 
 
+def _data_last(host: Host, proc: ProcessInfo, command: JavaCommand, roots: list[str],
+               app_env: dict[str, str] | None) -> list[str]:
+    """The copied roots with the data folders the command line names (``-Dderby.system.home=``)
+    last: all are scanned, but a big database must not use up the scan's bounds before the
+    configuration folders are looked at."""
+    named = [c.path for c in statedirs.find(host, cwd=proc.cwd or "/", system_properties=command.system_properties,
+                                            args=command.args, environment=app_env)]
+    return sorted(roots, key=lambda root: any(is_within(root, n) for n in named))
+
+
 def process_mode_info(proc: ProcessInfo, host: Host, command: JavaCommand, java_home: str,
                       base_image: str, app_env: dict[str, str] | None = None) -> tuple[dict[str, Any], list[Finding]]:
     """analysisInfo.processMode: what is copied, what is left out and why, and ``configFiles`` (the
     configuration files inside the copied paths, for the analyzer's secret scan)."""
     files = collect(proc, host, command, java_home, app_env)
-    excludes = package_owned_excludes(host, files.paths, proc.open_files)
+    # What the process uses: the files it holds open and what it names (a -jar link's target too).
+    excludes = package_owned_excludes(host, files.paths, tuple(proc.open_files) + tuple(files.sources))
     transient = [join(root, name) for root in files.paths for name in TRANSIENT_DIRS if host.is_dir(join(root, name))]
-    scan = scan_folders(host, files.paths, excludes + transient)
+    scan = scan_folders(host, _data_last(host, proc, command, files.paths, app_env), excludes + transient)
     scan.keys_kept = list(dict.fromkeys(files.keys + scan.keys_kept))
     unscannable = unscannable_secrets(host, scan.config)
     stores = [s for root in files.paths for s in credstores.system_stores_within(root)] + list(scan.stores)
@@ -466,3 +503,188 @@ def process_mode_info(proc: ProcessInfo, host: Host, command: JavaCommand, java_
         "copyJavaRuntime": runtime_needed,
     }
     return info, files.findings + scan_findings(scan, unscannable)
+
+
+# -- persistent storage: the folders the process writes while it runs --------------------------
+
+# The operating system's own files: never an application's state (/usr/local is the admin's).
+OS_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/boot", "/etc/alternatives")
+# How collect() names the application's code in ``sources``; and code among the open files.
+CODE_SOURCES = ("-jar", "class path", "Class-Path of ")
+NAMED_SOURCES = ("-D", "argument", "environment ")
+CODE_NAMES = ("*.jar", "*.war", "*.ear", "*.so", "*.class")
+# What the JVM itself writes (flight recordings, heap dumps): no sign of the application's state.
+JVM_OUTPUT_NAMES = ("*.jfr", "*.hprof")
+
+
+def persistent_storage(proc: ProcessInfo, host: Host, command: JavaCommand, mode: dict[str, Any],
+                       app_env: dict[str, str] | None = None,
+                       log_locations: Iterable[str] = ()) -> tuple[list[dict[str, Any]], list[Finding]]:
+    """analysisInfo.persistentStorage: the folders the process writes while it runs (the rule is
+    ``statedirs``'), for the image to create empty and writable and a deployment to mount.
+
+    ``mode`` (analysisInfo.processMode) is made to match: the copied paths and configuration files
+    inside those folders go, as their contents are the host's data. A candidate that is the
+    system's, the runtime's, a log or a temporary folder is skipped; one that also holds the
+    application's code or the configuration that named it cannot be a volume, so it is copied as
+    it is and made writable (STATE-W001)."""
+    candidates = statedirs.find(
+        host, cwd=proc.cwd or "/", system_properties=command.system_properties, args=command.args,
+        environment=app_env, config_files=mode.get("configFiles", ()), written_files=proc.written_files,
+        skip_names=EXCLUDED_NAMES + JVM_OUTPUT_NAMES)
+    judge = _StateJudge(host, mode, _held_paths(host, mode.get("sources", {}), proc), list(log_locations),
+                        _temporary_dirs(command))
+    accepted: list[statedirs.Candidate] = []
+    findings: list[Finding] = []
+    # Named folders first: a folder open for writing inside one is part of it, whatever it holds.
+    for candidate in sorted(candidates, key=lambda c: not c.named):
+        if not candidate.named and any(is_within(candidate.path, a.path) for a in accepted):
+            accepted.append(candidate)
+            continue
+        verdict = judge.verdict(candidate)
+        if isinstance(verdict, Finding):
+            mode["writableDirs"] = list(dict.fromkeys(list(mode.get("writableDirs", [])) + [candidate.path]))
+            findings.append(verdict)
+        elif verdict:
+            mode.setdefault("skipped", []).append(f"{candidate.path} ({candidate.evidence[0]}): {verdict}; "
+                                                  f"not persistent storage")
+        else:
+            accepted.append(candidate)
+    storage = statedirs.merge_nested(accepted)
+    _leave_out(mode, [c.path for c in storage])
+    entries = [{"path": c.path, "evidence": c.evidence, "bakeContents": False} for c in storage]
+    return entries, ([_storage_finding(entries)] if entries else []) + findings
+
+
+@dataclass
+class _StateJudge:
+    """Decides each candidate: "" (persistent storage), why it is none, or a STATE-W001 finding
+    when it holds what the image needs (then it is copied and made writable)."""
+
+    host: Host
+    mode: dict[str, Any]
+    held: list[str]
+    logs: list[str]
+    temporary: list[str]
+
+    def verdict(self, candidate: statedirs.Candidate) -> str | Finding:
+        reason = _not_state_reason(self.host, candidate.path, self.mode.get("javaHome", ""), self.logs)
+        if not reason and not candidate.named and any(is_within(candidate.path, t) for t in self.temporary):
+            reason = "a temporary folder"  # written there, but named by no key: scratch files
+        if reason:
+            return reason
+        # A named folder's own configuration files are its data (Derby's service.properties); a
+        # folder only written to that holds configuration the application reads is no volume.
+        guarded = self.held + candidate.sources + ([] if candidate.named else list(self.mode.get("configFiles", ())))
+        holding = [h for h in guarded if _within(self.host, h, candidate.path)]
+        return _holds_code_finding(candidate, holding) if holding else ""
+
+
+def _temporary_dirs(command: JavaCommand) -> list[str]:
+    """Where the process keeps scratch files: /tmp, and its java.io.tmpdir."""
+    tmpdir = command.system_properties.get("java.io.tmpdir", "")
+    return ["/tmp"] + ([posixpath.normpath(tmpdir)] if tmpdir.startswith("/") else [])
+
+
+def _held_paths(host: Host, sources: dict[str, str], proc: ProcessInfo) -> list[str]:
+    """What a state folder must not swallow: the application's code (the -jar target, the class
+    path, jars it has open) and the files named to it on its command line or in its environment
+    (a configuration file, not one it writes or a log)."""
+    written = set(proc.written_files)
+    held = [p for p, why in sources.items() if why.startswith(CODE_SOURCES)]
+    held += [p for p, why in sources.items()
+             if why.startswith(NAMED_SOURCES) and p not in written and not logfiles.is_log_name(posixpath.basename(p))
+             and host.is_file(p)]
+    held += [p for p in proc.open_files if p not in written and fnmatch_any(posixpath.basename(p), CODE_NAMES)]
+    return list(dict.fromkeys(held))
+
+
+def _within(host: Host, path: str, folder: str) -> bool:
+    """``path`` is inside ``folder``, as named or where the folder's links lead."""
+    if is_within(path, folder):
+        return True
+    try:
+        return is_within(path, host.realpath(folder))
+    except HostError:
+        return False
+
+
+def _not_state_reason(host: Host, path: str, java_home: str, log_locations: list[str]) -> str:
+    """Why a candidate folder is no application's state ("" when it may be one)."""
+    try:
+        real = host.realpath(path)
+    except HostError:
+        real = path
+    for named in dict.fromkeys((path, real)):
+        if named in SYSTEM_DIRS:
+            return "a system folder"
+        if named.startswith(NEVER) or any(is_within(named, n) for n in NEVER):
+            return "a system location"
+        if java_home and is_within(named, java_home):
+            return "the Java runtime"
+        if any(is_within(named, d) for d in OS_DIRS) and not is_within(named, "/usr/local"):
+            return "the operating system's files"
+        if _is_home(named):
+            return "a home folder"
+        if credstores.credential_store_reason(named):
+            return "a credential store"
+    if any(is_within(path, log) for log in log_locations) or _only_logs(host, path):
+        return "a log folder (logLocations)"
+    return ""
+
+
+def _only_logs(host: Host, folder: str) -> bool:
+    """A folder with log files and nothing else (an empty one is not: a new data folder is empty)."""
+    try:
+        names = host.list_dir(folder)
+    except HostError:
+        return False
+    return any(logfiles.is_log_name(n) for n in names) and logfiles.holds_only_logs(host, folder)
+
+
+def _leave_out(mode: dict[str, Any], folders: list[str]) -> None:
+    """Drop the copied paths and configuration files inside the persistent-storage folders: the
+    plan creates those folders empty (bakeContents puts their contents back)."""
+    def inside(path: str) -> bool:
+        return any(is_within(path, f) for f in folders)
+
+    for path in [p for p in mode.get("paths", []) if inside(p)]:
+        why = mode.get("sources", {}).pop(path, "")
+        mode.setdefault("skipped", []).append(f"{path} ({why}): inside persistent storage; created empty instead")
+    mode["paths"] = [p for p in mode.get("paths", []) if not inside(p)]
+    mode["configFiles"] = [p for p in mode.get("configFiles", []) if not inside(p)]
+
+
+def _storage_finding(entries: list[dict[str, Any]]) -> Finding:
+    listed = _listed(f"{e['path']} ({e['evidence'][0]})" for e in entries)
+    return Finding(
+        "STATE-I001", "info",
+        f"folders the application writes while it runs are created empty and writable in the image, without "
+        f"their contents on this host: {listed}; analysisInfo.persistentStorage lists them for the deployment to "
+        f"mount from a volume (EFS). To copy a folder's current contents into the image instead, set its "
+        f"bakeContents to true in analysis.json and containerize again", entries[0]["path"])
+
+
+def _holds_code_finding(candidate: statedirs.Candidate, holding: list[str]) -> Finding:
+    return Finding(
+        "STATE-W001", "warning",
+        f"{candidate.path} looks like a folder the application writes while it runs ({candidate.evidence[0]}), but "
+        f"it also holds {_listed(holding)}, which the application needs from the image: it is copied as it is and "
+        f"made writable, not listed in analysisInfo.persistentStorage (a volume mounted there would hide them); "
+        f"to mount its data from a volume, move the data to a folder of its own", candidate.path)
+
+
+def planned_storage(entries: Any) -> list[tuple[str, bool]]:
+    """(path, bakeContents) of analysisInfo.persistentStorage as the user left it: entries that are
+    not an absolute path, or name a system location, are ignored (the schema checks the shape;
+    this keeps an edited ``/etc`` from becoming a writable folder)."""
+    planned: list[tuple[str, bool]] = []
+    for entry in entries if isinstance(entries, list) else []:
+        path = entry.get("path") if isinstance(entry, dict) else None
+        if not isinstance(path, str) or not path.startswith("/") or "\0" in path:
+            continue
+        path = posixpath.normpath(path)
+        if path in SYSTEM_DIRS or path.startswith(NEVER) or any(is_within(path, n) for n in NEVER):
+            continue
+        planned.append((path, entry.get("bakeContents") is True))
+    return list(dict.fromkeys(planned))

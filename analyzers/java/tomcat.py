@@ -86,6 +86,7 @@ class TomcatAnalyzer(JavaAnalyzer):
             "connectors": connectors,
             "webApps": web_apps,
             "contextFiles": context_files(host, base),
+            "docBases": doc_bases(host, context_files(host, base), webapps_dir),
             "resources": jndi_resources(host, config_paths),
         }
         findings += common.add_config_findings(info, host, config_paths)
@@ -98,6 +99,8 @@ class TomcatAnalyzer(JavaAnalyzer):
             logLocations=[join(base, "logs")],
             healthCheckPath=health_check_path(host, webapps_dir, web_apps),
         )
+        info["healthCandidates"] = [{"path": "/" if n == "ROOT" else f"/{n}/", "why": "a web application's context root"}
+                                    for n in ordered_webapps(web_apps)]
         common.add_log_locations(info, params, host, config_paths, {**command.system_properties,
                                                                    "catalina.base": base, "catalina.home": home})
         findings += common.runtime_findings(info)
@@ -124,6 +127,10 @@ class TomcatAnalyzer(JavaAnalyzer):
         elif outside([host.realpath(dirs[k]) for k in ("conf", "webapps")], (home,)):
             layers.append(CopyLayer("application", tuple(outside([host.realpath(dirs[k]) for k in ("conf", "webapps")],
                                                                  (home,))), excludes=excluded + transient))
+        # Contexts deployed from elsewhere by a descriptor (Debian's docs and examples in /usr/share).
+        deployed = tuple(outside(list(info.get("tomcat", {}).get("docBases", ())), (base, home)))
+        if deployed:
+            layers.append(CopyLayer("webapps", deployed, excludes=excluded, link_roots=SHARED_JAR_ROOTS))
         extra = tuple(params.get("appSpecificFiles", ()))
         if extra:
             layers.append(CopyLayer("additional", extra, excludes=excluded))
@@ -264,6 +271,12 @@ def serves_context_root(host: Host, webapps_dir: str, name: str) -> bool:
     return any(host.is_file(join(folder, f)) for f in WELCOME_FILES) or host.is_file(join(folder, "WEB-INF", "web.xml"))
 
 
+def ordered_webapps(web_apps: list[str]) -> list[str]:
+    """The applications a health check may ask, best first: ROOT, the organisation's, then Tomcat's
+    docs and examples (stable: the listed order otherwise); never the password-protected managers."""
+    return sorted((n for n in web_apps if n not in PASSWORD_WEBAPPS), key=lambda n: (n != "ROOT", n in STOCK_WEBAPPS))
+
+
 def health_check_path(host: Host, webapps_dir: str, web_apps: list[str]) -> str:
     """The context root a health check asks: ROOT's when it can answer there, else the first
     application that can (the organisation's before Tomcat's docs and examples); when none shows
@@ -271,10 +284,26 @@ def health_check_path(host: Host, webapps_dir: str, web_apps: list[str]) -> str:
 
     Debian's ``makebase.sh`` leaves an empty ROOT, which answers 404 on the original host too.
     """
-    candidates = sorted((n for n in web_apps if n not in PASSWORD_WEBAPPS),
-                        key=lambda n: (n != "ROOT", n in STOCK_WEBAPPS))  # stable: the listed order otherwise
+    candidates = ordered_webapps(web_apps)
     chosen = next((n for n in candidates if serves_context_root(host, webapps_dir, n)), candidates[0] if candidates else "ROOT")
     return "/" if chosen == "ROOT" else f"/{chosen}/"
+
+
+def doc_bases(host: Host, descriptors: list[str], webapps_dir: str) -> list[str]:
+    """The folders or WARs that context descriptors (conf/Catalina/<host>/*.xml) deploy, when
+    they exist: a relative docBase is relative to the appBase."""
+    found = []
+    for path in descriptors:
+        try:
+            root = parse_xml(host.read_bytes(path, limit=1024 * 1024), path)
+        except (UnsafeXML, HostError):
+            continue
+        doc_base = (root.get("docBase") or "").strip() if local_name(root) == "Context" else ""
+        if doc_base and "${" not in doc_base:
+            target = posixpath.normpath(join(webapps_dir, doc_base))
+            if host.exists(target):
+                found.append(target)
+    return list(dict.fromkeys(found))
 
 
 def context_files(host: Host, base: str) -> list[str]:

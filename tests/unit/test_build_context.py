@@ -51,9 +51,10 @@ def tree(tmp_path):
     (app / "conf" / "server.xml").write_text("<Server/>\n")
     shared = tmp_path / "shared"
     shared.mkdir()
-    (shared / "commons.jar").write_bytes(b"shared jar bytes")
     (tmp_path / "outside.txt").write_text("outside\n")
-    (app / "lib" / "commons.jar").symlink_to(shared / "commons.jar")  # into link_roots: copied
+    (shared / "commons-1.2.jar").write_bytes(b"shared jar bytes")
+    (shared / "commons.jar").symlink_to("commons-1.2.jar")  # Debian's unversioned name
+    (app / "lib" / "commons.jar").symlink_to(shared / "commons.jar")  # into link_roots: its chain comes along
     (app / "lib" / "shared-dir").symlink_to(shared)  # a folder in link_roots: stays a link
     (app / "outside").symlink_to(tmp_path / "outside.txt")  # outside the roots: kept and reported
     (app / "relative").symlink_to("app.jar")  # inside the root: kept silently
@@ -81,8 +82,13 @@ def test_layers_excludes_and_links(tree):
     # excluded: neither the folder nor what is inside
     assert not any(n.startswith(_name("application", app / "logs")) for n in members)
 
-    # a link into link_roots becomes the file it points to
-    copied = members[_name("application", app / "lib" / "commons.jar")]
+    # a link into link_roots stays a link, and every hop of its chain comes at its own path, so
+    # that a canonicalised class path and a manifest's Class-Path resolve as on the host
+    link = members[_name("application", app / "lib" / "commons.jar")]
+    assert link.issym() and link.linkname == str(tree / "shared" / "commons.jar")
+    hop = members[_name("application", tree / "shared" / "commons.jar")]
+    assert hop.issym() and hop.linkname == "commons-1.2.jar"
+    copied = members[_name("application", tree / "shared" / "commons-1.2.jar")]
     assert copied.isfile() and tar.extractfile(copied).read() == b"shared jar bytes"
     assert writer.stats.links_copied == [str(app / "lib" / "commons.jar")]
 
@@ -297,3 +303,21 @@ def test_generated_and_substituted_credential_stores_are_refused(loot):
     data, tar = _tar(writer)
     assert CANARY not in data and "files/home/app/app-notes.txt" in tar.getnames()
     assert any(entry.startswith("/home/app/.pgpass: ") for entry in writer.stats.refused)
+
+
+def test_link_hops_between_a_link_and_its_copied_target_come_along(tmp_path):
+    """lib/optional/x.jar -> /usr/share/java/x.jar -> x-3.x.jar, with only x-3.x.jar named (as
+    process mode names real paths): the middle link must exist in the image too."""
+    shared = tmp_path / "java"
+    shared.mkdir()
+    (shared / "x-3.x.jar").write_bytes(b"jar")
+    (shared / "x.jar").symlink_to("x-3.x.jar")
+    home = tmp_path / "home" / "lib"
+    home.mkdir(parents=True)
+    (home / "x.jar").symlink_to("../../java/x.jar")
+    layer = CopyLayer("application", (str(tmp_path / "home"), str(shared / "x-3.x.jar")))
+    writer = ContextWriter(LocalHost(), _plan(layer), {"Dockerfile": b"FROM scratch\n"})
+    _, tar = _tar(writer)
+    middle = tar.getmember(_name("application", shared / "x.jar"))
+    assert middle.issym() and middle.linkname == "x-3.x.jar"
+    assert tar.getmember(_name("application", shared / "x-3.x.jar")).isfile()

@@ -167,3 +167,20 @@ def test_a_context_path_that_is_no_plain_url_path_falls_back_to_the_root(tmp_pat
                                           "server.port=9090\nserver.servlet.context-path=/a b\"$(id)\n"})
     _, _, result = _analyze(tmp_path, ["java", "-jar", str(jar)])
     assert result.container_parameters["healthCheckPath"] == "/"
+
+
+@pytest.mark.parametrize("props, expected", [
+    # Actuator on its own management port: probed there first (containerize keeps what answers).
+    ("server.servlet.context-path=/ledger\nmanagement.server.port=9091\n",
+     [("/actuator/health", 9091), ("/ledger/", 0)]),
+    ("management.server.port=9091\nmanagement.server.base-path=/mgmt\nmanagement.endpoints.web.base-path=/ops\n",
+     [("/mgmt/ops/health", 9091), ("/", 0)]),
+    # Sharing the server's port: the health endpoint, then the context root.
+    ("server.servlet.context-path=/ledger\n", [("/ledger/actuator/health", 0), ("/ledger/", 0)]),
+    ("management.server.port=9090\n", [("/actuator/health", 0), ("/", 0)]),
+])
+def test_health_candidates_name_the_management_port(tmp_path, props, expected):
+    jar = _jar(tmp_path / "api.jar", {"META-INF/MANIFEST.MF": BOOT3, **ACTUATOR,
+                                      "BOOT-INF/classes/application.properties": f"server.port=9090\n{props}"})
+    _, _, result = _analyze(tmp_path, ["java", "-jar", str(jar)])
+    assert [(c["path"], c.get("port", 0)) for c in result.analysis_info["healthCandidates"]] == expected
