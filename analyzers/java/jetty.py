@@ -152,6 +152,8 @@ class JettyAnalyzer(JavaAnalyzer):
             logLocations=[join(base, "logs")],
             healthCheckPath=health_check_path(contexts),
         )
+        info["healthCandidates"] = [{"path": c["contextPath"].rstrip("/") + "/", "why": "a web application's context"}
+                                    for c in contexts if c.get("contextPath", "").startswith("/")]
         findings += common.add_config_findings(info, host, config_files(host, base, contexts))
         info["secrets"] = configsecrets.assign_env_vars(list(info["secrets"]) + ini_secrets(host, config.ini_files))
         findings += common.runtime_findings(info)
