@@ -14,7 +14,7 @@ from typing import Any, Mapping, MutableMapping
 
 from a2c.hosts.base import Host
 from a2c.model import Finding
-from a2c.probe import CLOSED, HTTP, TCP, Baseline, PortProbe, probe_all
+from a2c.probe import CLOSED, HTTP, TCP, Baseline, PortProbe, is_loopback, probe_all
 
 Document = MutableMapping[str, Any]
 
@@ -24,8 +24,11 @@ def listening(document: Mapping[str, Any]) -> dict[int, str]:
     info, params = document["analysisInfo"], document["containerParameters"]
     found: dict[int, str] = {}
     for entry in info.get("ports") or ():
-        port = int(entry.get("localPort") or 0)
-        if port and port not in found and not entry.get("incidental"):
+        try:
+            port = int(entry.get("localPort") or 0)
+        except (TypeError, ValueError, AttributeError):
+            continue
+        if 0 < port < 65536 and port not in found and not entry.get("incidental"):
             found[port] = str(entry.get("address", ""))
     app_port = int(params.get("applicationPort") or 0)
     if app_port and app_port not in found:
@@ -49,19 +52,33 @@ def _paths_in(value: Any) -> list[str]:
     return []
 
 
-def mark_incidental(document: Document, host: Host) -> list[Finding]:
+def ephemeral_range(host: Host) -> tuple[int, int]:
+    """The host's ip_local_port_range, else Linux's default."""
+    from a2c.errors import HostError
+
+    try:
+        low, high = (int(v) for v in host.read_text("/proc/sys/net/ipv4/ip_local_port_range", limit=64).split()[:2])
+    except (HostError, OSError, ValueError):
+        return EPHEMERAL
+    return (low, high) if 0 < low <= high < 65536 else EPHEMERAL
+
+
+def mark_incidental(document: Document, host: Host, guessed_port: bool = False) -> list[Finding]:
     """Mark the ports nothing configures: in the ephemeral range and named neither on the command
     line, nor in the environment, nor in any configuration file the analysis lists (the JVM's
     local JMX connector, RMI). They get another number at every start, so they are neither
-    probed for parity nor exposed. The application and health check ports are never marked."""
+    probed for parity nor exposed. The application and health check ports are never marked,
+    unless the analyzer only guessed the application port (process mode takes the first port
+    listed): then a marked one gives way to the first port that is not."""
     import re
 
     from a2c.errors import HostError
 
     info, params = document["analysisInfo"], document["containerParameters"]
-    keep = {int(params.get("applicationPort") or 0), int(params.get("healthCheckPort") or 0)}
-    candidates = [e for e in info.get("ports") or () if EPHEMERAL[0] <= int(e.get("localPort") or 0) <= EPHEMERAL[1]
-                  and int(e["localPort"]) not in keep]
+    keep = {int(params.get("healthCheckPort") or 0)} | (set() if guessed_port else {int(params.get("applicationPort") or 0)})
+    low, high = ephemeral_range(host)
+    candidates = [e for e in info.get("ports") or () if isinstance(e.get("localPort"), int)
+                  and low <= e["localPort"] <= high and e["localPort"] not in keep]
     if not candidates:
         return []
     texts = [" ".join(info.get("cmdline") or ()), " ".join(str(v) for v in (info.get("env") or {}).values())]
@@ -78,6 +95,9 @@ def mark_incidental(document: Document, host: Host) -> list[Finding]:
             marked.append(port)
     if not marked:
         return []
+    if int(params.get("applicationPort") or 0) in marked:
+        params["applicationPort"] = next((int(e["localPort"]) for e in info.get("ports") or ()
+                                          if not e.get("incidental")), 0)
     return [Finding("PROBE-I004", "info", f"port {', '.join(map(str, marked))} is named by no option or configuration "
                     "file and lies in the ephemeral range (the JVM's local JMX or RMI connector, say): it gets another "
                     "number at each start, so it is neither probed nor exposed")]
@@ -121,16 +141,31 @@ def probe_original(host: Host, document: Mapping[str, Any]) -> Baseline:
     if all(p.protocol == CLOSED for p in probes):
         return Baseline(source="health check", reason=f"the original is not running: nothing accepts on port "
                                                       f"{', '.join(map(str, ports))}")
-    return Baseline(probes, "original")
+    return Baseline(probes, "original", optional=optional_ports(document))
+
+
+def optional_ports(document: Mapping[str, Any]) -> frozenset[int]:
+    """Ports bound to loopback on the original other than the application's and the health
+    check's: reachable only from the host itself (Tomcat's shutdown port, a local admin port),
+    so an image that keeps them private is not wrong."""
+    port, _ = health_spec(document)
+    app_port = int(document["containerParameters"].get("applicationPort") or 0)
+    return frozenset(p for p, bound in listening(document).items() if bound and is_loopback(bound)
+                     and p not in (port, app_port))
 
 
 def recorded(document: Mapping[str, Any]) -> Baseline:
     """The probes analyze recorded, when the original cannot be asked again."""
     record = document["analysisInfo"].get("probes") or {}
-    probes = [PortProbe.from_json(p) for p in record.get("ports", ())]
+    try:
+        probes = [PortProbe.from_json(p) for p in record.get("ports", ())]
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return Baseline(source="health check", reason="the probes recorded in analysis.json cannot be read")
+    probes = [p for p in probes if 0 < p.port < 65536]
     if not probes:
         return Baseline(source="health check", reason="analyze did not probe the original either")
-    return Baseline(probes, "analysis", f"as analyze recorded them at {record.get('probedAt', '?')}")
+    return Baseline(probes, "analysis", f"as analyze recorded them at {record.get('probedAt', '?')}",
+                    optional=optional_ports(document))
 
 
 def baseline(host: Host, document: Mapping[str, Any]) -> Baseline:

@@ -61,7 +61,7 @@ def make_plan(analysis: dict[str, Any], host: Host, registry: Registry, source: 
     edit that the schema cannot require) is reported as that file's error, not as a crash."""
     analyzer = find_analyzer(analysis, registry, source)
     try:
-        return with_open_files(analyzer.plan(analysis, host), analysis, host)
+        return with_health_port(with_open_files(analyzer.plan(analysis, host), analysis, host), analysis)
     except (KeyError, IndexError) as exc:
         log.debug("plan of %s failed", analyzer.id, exc_info=True)
         missing = f"the field {exc}" if isinstance(exc, KeyError) else "an item of a list"
@@ -115,6 +115,18 @@ def with_open_files(plan: BuildPlan, analysis: dict[str, Any], host: Host) -> Bu
     layers = list(plan.layers)
     layers.insert(max(len(layers) - 1, 0), CopyLayer("opened", tuple(dict.fromkeys(extra))))
     return plan.replace(layers=tuple(layers))
+
+
+def with_health_port(plan: BuildPlan, analysis: dict[str, Any]) -> BuildPlan:
+    """The image's HEALTHCHECK asks healthCheckPort when analyze chose one (Spring Boot's
+    Actuator on its management port), and the image exposes it."""
+    try:
+        port = int(analysis["containerParameters"].get("healthCheckPort") or 0)
+    except (TypeError, ValueError):
+        return plan
+    if not 0 < port < 65536 or plan.platform != "linux":
+        return plan
+    return plan.replace(health_port=port, ports=tuple(dict.fromkeys(plan.ports + (port,))))
 
 
 def links_to(host: Host, files: list[str], limit: int = 5000) -> list[str]:

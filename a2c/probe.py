@@ -124,15 +124,26 @@ def tcp_behaviour(address: str, port: int, wait: float = GREETING_WAIT) -> tuple
         return True, bool(data), _printable(data)
 
 
+def _authority(address: str) -> str:
+    return f"[{address}]" if ":" in address else address
+
+
 def _http_get(address: str, port: int, path: str, timeout: float) -> tuple[int, str]:
-    """(status, Location) of one GET; status 0 when no HTTP answer came."""
+    """(status, Location) of one GET; status 0 when no HTTP answer came within ``timeout`` in all
+    (a server that drips its body byte by byte is cut off, not waited for)."""
     import http.client
 
+    deadline = time.monotonic() + timeout
     connection = http.client.HTTPConnection(address, port, timeout=timeout)
     try:
         connection.request("GET", path, headers={"User-Agent": "a2c-probe", "Accept": "*/*", "Connection": "close"})
         response = connection.getresponse()
-        response.read(MAX_READ)
+        read = 0
+        while read < MAX_READ and time.monotonic() < deadline:
+            chunk = response.read1(8192)
+            if not chunk:
+                break
+            read += len(chunk)
         return response.status, response.getheader("Location") or ""
     except (OSError, http.client.HTTPException, ValueError):
         return 0, ""
@@ -140,16 +151,30 @@ def _http_get(address: str, port: int, path: str, timeout: float) -> tuple[int, 
         connection.close()
 
 
-def http_path(address: str, port: int, path: str, timeout: float = HTTP_TIMEOUT) -> PathResult:
-    """GET ``path``, following redirects that stay on this server, at most MAX_REDIRECTS."""
+LOCAL_NAMES = ("localhost", "127.0.0.1", "::1", "0.0.0.0")
+
+
+def http_path(address: str, port: int, path: str, timeout: float = HTTP_TIMEOUT, origin_port: int = 0) -> PathResult:
+    """GET ``path``, following redirects that stay on this server, at most MAX_REDIRECTS.
+
+    A redirect stays on this server when it names no host or this one (by address or as
+    localhost) and no port, this port, or ``origin_port`` (the port the application knows
+    itself by: an image probed through Docker's published port still builds its redirects
+    with its own). Anything else is the answer."""
     seen = [path]
     current = path
+    status = 0
     for hop in range(MAX_REDIRECTS + 1):
         status, location = _http_get(address, port, current, timeout)
         if not (300 <= status < 400 and location):
             return PathResult(path, status, "" if status else "no answer", hop)
-        target = urlsplit(urljoin(f"http://{address}:{port}{current}", location))
-        if target.scheme not in ("http", "") or (target.port or 80) != port:
+        try:
+            target = urlsplit(urljoin(f"http://{_authority(address)}:{port}{current}", location))
+            target_port = target.port or (443 if target.scheme == "https" else 80)
+        except ValueError:
+            return PathResult(path, status, "", hop)  # a Location no client could follow: still an answer
+        same_host = (target.hostname or address) in (address, *LOCAL_NAMES)
+        if target.scheme not in ("http", "") or not same_host or target_port not in (port, origin_port or port):
             return PathResult(path, status, "", hop)  # it sends the client elsewhere: an answer
         current = (target.path or "/") + (f"?{target.query}" if target.query else "")
         if current in seen:
@@ -163,20 +188,25 @@ def speaks_http(address: str, port: int, timeout: float = 3.0) -> bool:
     return status > 0
 
 
-def probe_port(address: str, port: int, paths: Sequence[str], *, known: str = "") -> PortProbe:
+MAX_PATHS = 8  # candidates asked per port (each bounded by HTTP_TIMEOUT)
+
+
+def probe_port(address: str, port: int, paths: Sequence[str], *, known: str = "", origin_port: int = 0) -> PortProbe:
     """Classify and probe one port. A server that greets first is TCP; a silent one is asked
     ``GET /`` and is HTTP if it answers like HTTP. ``known`` skips the classification (the
-    container is probed as the original was)."""
+    container is probed as the original was); ``origin_port`` is the port as the application
+    knows it (the container's, behind a published one)."""
     if known != HTTP:
         accepted, held, greeting = tcp_behaviour(address, port)
         if not accepted:
-            return PortProbe(port, CLOSED, note="connection refused or timed out")
+            return PortProbe(port if not origin_port else origin_port, CLOSED, note="connection refused or timed out")
         if greeting or known == TCP or not speaks_http(address, port):
-            return PortProbe(port, TCP, greeting=greeting, held=held)
-    results = tuple(http_path(address, port, p) for p in dict.fromkeys(paths or ("/",)))
+            return PortProbe(origin_port or port, TCP, greeting=greeting, held=held)
+    results = tuple(http_path(address, port, p, origin_port=origin_port)
+                    for p in list(dict.fromkeys(paths or ("/",)))[:MAX_PATHS])
     if known == HTTP and all(r.status == 0 for r in results) and _connect_ok(address, port) is False:
-        return PortProbe(port, CLOSED, results, note="connection refused or timed out")
-    return PortProbe(port, HTTP, results)
+        return PortProbe(origin_port or port, CLOSED, results, note="connection refused or timed out")
+    return PortProbe(origin_port or port, HTTP, results)
 
 
 def _connect_ok(address: str, port: int) -> bool:
@@ -198,6 +228,7 @@ class Row:
     original: str
     container: str
     match: bool
+    required: bool = True  # False: a port only reachable on the original's loopback (a shutdown port)
 
 
 def _tcp_shown(probe: PortProbe) -> str:
@@ -219,9 +250,15 @@ def compare(original: PortProbe, container: PortProbe) -> list[Row]:
             same = other is not None and container.protocol == HTTP and _same_class(mine, other)
             rows.append(Row(original.port, mine.path, mine.shown(), shown, same))
         return rows
-    same = (container.protocol == original.protocol and container.greeting == original.greeting
+    same = (container.protocol == original.protocol and _token(container.greeting) == _token(original.greeting)
             and container.held == original.held)
     return [Row(original.port, "tcp", _tcp_shown(original), _tcp_shown(container), same)]
+
+
+def _token(greeting: str) -> str:
+    """A greeting's stable part: its first word ("220" of an SMTP banner that names the host,
+    "SSH-2.0-OpenSSH_9.2p1"); a binary greeting's leading bytes as they are."""
+    return greeting if greeting.startswith("binary ") else (greeting.split() or [""])[0]
 
 
 def _same_class(a: PathResult, b: PathResult) -> bool:
@@ -233,7 +270,9 @@ def _same_class(a: PathResult, b: PathResult) -> bool:
 def table(rows: Iterable[Row]) -> str:
     rows = list(rows)
     head = ("port", "probe", "original", "container", "")
-    cells = [head] + [(str(r.port), r.probe, r.original, r.container, "ok" if r.match else "DIFFERS") for r in rows]
+    cells = [head] + [(str(r.port), r.probe, r.original, r.container,
+                       "ok" if r.match else "DIFFERS" if r.required else "differs (loopback only: not required)")
+                      for r in rows]
     widths = [max(len(c[i]) for c in cells) for i in range(len(head))]
     return "\n".join("  ".join(c[i].ljust(widths[i]) for i in range(len(head))).rstrip() for c in cells)
 
@@ -246,6 +285,9 @@ class Baseline:
     probes: list[PortProbe] = field(default_factory=list)
     source: str = "original"  # "original", "analysis" (recorded at analyze time), "health check"
     reason: str = ""
+    # Ports the original listens on at loopback only, other than the application's and the health
+    # check's (a shutdown port, a local admin port): shown, but a difference does not fail.
+    optional: frozenset[int] = frozenset()
 
     @property
     def ports(self) -> list[int]:
@@ -253,7 +295,8 @@ class Baseline:
 
 
 def probe_all(address_of: Mapping[int, str], candidates: Mapping[int, Sequence[str]], budget: float = 60.0) -> list[PortProbe]:
-    """Probe every port in ``address_of`` ({port: address to reach it}), within ``budget`` seconds."""
+    """Probe every port in ``address_of`` ({port: address to reach it}), within ``budget`` seconds
+    (a port past it is recorded as not probed, and left out of the comparison)."""
     started = time.monotonic()
     found = []
     for port, address in address_of.items():
@@ -262,3 +305,12 @@ def probe_all(address_of: Mapping[int, str], candidates: Mapping[int, Sequence[s
             continue
         found.append(probe_port(address, port, candidates.get(port, ("/",))))
     return found
+
+
+def is_loopback(address: str) -> bool:
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(address.strip("[]").removeprefix("::ffff:")).is_loopback
+    except ValueError:
+        return address == "localhost"

@@ -110,6 +110,16 @@ build_busybox_image() {
     echo "setup: built $BUSYBOX_IMAGE"
 }
 
+install_checkov() {
+    # checkov pins its own boto3/botocore/packaging: a venv of its own keeps a2c's environment
+    # (moto, awscli) as it is; only the command lands on PATH.
+    command -v checkov >/dev/null && checkov --version >/dev/null 2>&1 && return 0
+    local venv=/opt/a2c-tools/checkov
+    python3 -m venv "$venv"
+    logged /var/log/a2c-checkov.log "$venv/bin/pip" install -q checkov
+    ln -sf "$venv/bin/checkov" /usr/local/bin/checkov
+}
+
 [ "$(id -u)" = 0 ] || { echo "setup.sh must run as root" >&2; exit 1; }
 total=$EPOCHREALTIME
 step packages install_packages
@@ -118,4 +128,5 @@ step dockerd start_docker
 step jre17-image build_jre_image
 step busybox-image build_busybox_image
 step dotnet bash scripts/setup-dotnet.sh
+step checkov install_checkov
 awk -v a="$total" -v b="$EPOCHREALTIME" 'BEGIN { printf "setup: %-16s %6.1fs\n", "total", b - a }'

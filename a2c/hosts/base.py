@@ -34,11 +34,29 @@ class Host(abc.ABC):
         original before validating its image), or None when it cannot reach the host's sockets (a
         snapshot, an archive; a remote host until it tunnels). A wildcard bind is reached on
         loopback."""
+        import ipaddress
+        import socket
+
         if not self.is_local:
             return None
-        if address in ("", "0.0.0.0", "*", "::", "[::]", "::ffff:0.0.0.0"):
+        if address in ("", "*"):
+            return "127.0.0.1"
+        try:
+            ip = ipaddress.ip_address(address.strip("[]").removeprefix("::ffff:"))  # a literal: never a DNS name
+        except ValueError:
+            return None
+        if ip.is_unspecified:
             return "127.0.0.1"  # a JVM's wildcard is a dual-stack "::"
-        return address.strip("[]").removeprefix("::ffff:")
+        if ip.is_loopback:
+            return str(ip)
+        # Another address must be this machine's own (binding to it proves that), never a remote one.
+        family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
+        try:
+            with socket.socket(family, socket.SOCK_STREAM) as probe:
+                probe.bind((str(ip), 0))
+        except OSError:
+            return None
+        return str(ip)
 
     # -- processes -------------------------------------------------------------------------
     @abc.abstractmethod

@@ -222,7 +222,8 @@ class ContextWriter:
                 self.stats.links_copied.append(path)
                 self._seen.add(name)
                 yield _header(name, tarfile.SYMTYPE, linkname=st.link_target, mtime=st.mtime)
-                yield from self._chain(layer, path, st)
+                # Every hop, wherever it is (/etc/alternatives/x.jar), to the file in link_roots.
+                yield from self._chain(layer, path, st, within=("/",))
                 return
         if not inside:
             self.stats.links_kept.append(f"{path} -> {st.link_target}")

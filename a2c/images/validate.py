@@ -8,13 +8,14 @@ Bounded by the timeout; the container is always removed.
 
 from __future__ import annotations
 
+import dataclasses
 import secrets as random_tokens
 import time
 
 from a2c.errors import ValidationFailed
 from a2c.gateways.docker_engine import DockerEngine
 from a2c.images.base import Validation
-from a2c.probe import HTTP, Baseline, PathResult, Row, compare, http_path, probe_port, table
+from a2c.probe import CLOSED, HTTP, Baseline, PathResult, Row, compare, http_path, probe_port, table
 from a2c.progress import Reporter
 
 POLL_SECONDS = 1.0
@@ -34,7 +35,8 @@ def validate_image(engine: DockerEngine, image: str, app_id: str, health: tuple[
     ports), wait until it answers like the original on every port, and remove it."""
     baseline = baseline or Baseline(source="health check", reason="the original was not probed")
     health_port, health_path = health
-    ports = [p for p in dict.fromkeys([health_port] + baseline.ports) if p]
+    # A port the original did not answer on (closed, or past the probe budget) proves nothing.
+    ports = [p for p in dict.fromkeys([health_port] + [o.port for o in baseline.probes if o.protocol != CLOSED]) if p]
     if not ports:
         raise ValidationFailed(f"{app_id} has no applicationPort to probe",
                                "Set containerParameters.applicationPort in analysis.json, or use --no-validate.")
@@ -56,7 +58,7 @@ def validate_image(engine: DockerEngine, image: str, app_id: str, health: tuple[
                     f"{', '.join(map(str, ports))}:\n" + engine.logs(container) + _shown(rows),
                     "Read the container log above; fix analysis.json or Artifacts/Dockerfile and containerize again.")
             rows, health_result = _round(baseline, mapped, health)
-            if rows and all(r.match for r in rows) or not rows and health_result.ok:
+            if rows and all(r.match or not r.required for r in rows) or not rows and health_result.ok:
                 elapsed = time.monotonic() - started
                 return Validation(f"http://127.0.0.1:{mapped.get(health_port, 0)}{health_path}", health_result.status,
                                   elapsed, tuple(rows), baseline.source, baseline.reason)
@@ -77,18 +79,21 @@ def _round(baseline: Baseline, mapped: dict[int, int], health: tuple[int, str]) 
     rows: list[Row] = []
     health_result = PathResult(health_path, 0, "not published")
     for original in baseline.probes:
+        if original.protocol == CLOSED:
+            continue
+        required = original.port not in baseline.optional
         if original.port not in mapped:
-            rows.append(Row(original.port, "-", "probed", "not published", False))
+            rows.append(Row(original.port, "-", "probed", "not published", False, required))
             continue
         paths = [r.path for r in original.paths]
-        seen = probe_port("127.0.0.1", mapped[original.port], paths, known=original.protocol)
-        rows += compare(original, seen)
+        seen = probe_port("127.0.0.1", mapped[original.port], paths, known=original.protocol, origin_port=original.port)
+        rows += [dataclasses.replace(r, required=required) for r in compare(original, seen)]
         if original.port == health_port and original.protocol == HTTP:
             health_result = next((r for r in seen.paths if r.path == health_path), health_result)
     if health_port in mapped and health_result.error == "not published" and not baseline.probes:
-        health_result = http_path("127.0.0.1", mapped[health_port], health_path, timeout=3.0)
+        health_result = http_path("127.0.0.1", mapped[health_port], health_path, timeout=3.0, origin_port=health_port)
     elif not any(o.port == health_port and o.protocol == HTTP for o in baseline.probes):
-        health_result = PathResult(health_path, 200 if rows and all(r.match for r in rows) else 0)
+        health_result = PathResult(health_path, 200 if rows and all(r.match or not r.required for r in rows) else 0)
     return rows, health_result
 
 
@@ -99,7 +104,7 @@ def _shown(rows: list[Row]) -> str:
 def _failure(image: str, baseline: Baseline, rows: list[Row], health: tuple[int, str], result: PathResult,
              timeout: float) -> str:
     if rows:
-        differ = [r for r in rows if not r.match]
+        differ = [r for r in rows if not r.match and r.required]
         what = "; ".join(f"port {r.port} {r.probe}: original {r.original}, container {r.container}" for r in differ)
         return f"{image} did not answer like the original within {timeout:.0f}s ({what}).{_shown(rows)}"
     port, path = health

@@ -40,6 +40,8 @@ class AnalysisHead:
     document: Mapping[str, Any]
     health_check_port: int = 0  # 0: the application port
     ports: tuple[tuple[int, str], ...] = ()  # (port, "http" or "tcp"), the application port first
+    platform: str = "linux"  # the image's: "linux" or "windows"
+    persistent_storage: tuple[str, ...] = ()  # folders the application keeps state in (analysisInfo.persistentStorage)
 
     @property
     def health_port(self) -> int:
@@ -68,6 +70,8 @@ class AnalysisHead:
             document=document,
             health_check_port=int(params.get("healthCheckPort") or 0),
             ports=exposed_ports(info, int(params.get("applicationPort") or 0)),
+            platform=str(info.get("platform") or "linux"),
+            persistent_storage=tuple(str(s["path"]) for s in info.get("persistentStorage") or () if s.get("path")),
         )
 
 

@@ -68,8 +68,9 @@ def analyze_application(workspace: Workspace, app_id: str, host: Host, registry:
                     f"analyzer {analyzer.id} failed ({crash_summary(exc)}); analyzed in process mode instead"),))
         analyzer = fallback  # the analyzer that produced the result also plans its image (and its SBOM)
     document = build_document(result)
+    document["analysisInfo"]["platform"] = analyzer.platform  # what later steps refuse or choose by
     add_ports(document, proc)
-    probe_findings = parity.mark_incidental(document, host)
+    probe_findings = parity.mark_incidental(document, host, guessed_port=analyzer.process_mode)
     probe_findings += parity.record(document, parity.probe_original(host, document))
     document["findings"] += [f.to_json() for f in probe_findings]
     app_dir = workspace.app_dir(app_id)

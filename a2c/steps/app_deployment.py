@@ -70,6 +70,8 @@ def run(env: Environment, request: AppDeploymentRequest) -> AppDeploymentResult:
                                 deployment["ecrParameters"]["ecrRepoTag"], reporter, request.registry)
     outputs = []
     for target in chosen:
+        if target.notice():
+            reporter.warn(target.notice())
         files = target.render(deployment, image_uri, str(path))
         out_dir = workspace.app_dir(app_id) / target.output_folder
         written = workspace.write_files(out_dir, files)

@@ -51,6 +51,10 @@ class Target:
         """``{path relative to output_folder: text}``; pure (no AWS, no files)."""
         raise NotImplementedError
 
+    def notice(self) -> str:
+        """A one-line notice printed when the target is chosen (a service closed to new customers); "" for none."""
+        return ""
+
     def next_steps(self, deployment: Mapping[str, Any], folder: str) -> list[str]:
         """What the user runs next with the rendered files."""
         return []

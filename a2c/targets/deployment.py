@@ -43,6 +43,10 @@ def build_deployment(analysis: AnalysisHead | Mapping[str, Any], targets: Target
         "environment": [],
         "secrets": secrets,
         "ecrParameters": {"ecrRepoTag": analysis.image_tag},
+        "platform": analysis.platform,
+        # State folders from the analysis: each mounted from EFS by default, or "none" (the
+        # container's own disk, lost when the task stops).
+        "persistentStorage": [{"path": path, "storage": "efs"} for path in analysis.persistent_storage],
     }
     for target in targets:
         document[target.section] = target.defaults(analysis)

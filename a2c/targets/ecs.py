@@ -59,6 +59,33 @@ def secret_arn(value_from: str, field: str = "$.secrets[*].valueFrom", source: s
     return "!Sub " + to_json("arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/" + name.lstrip("/"))
 
 
+ACM_ARN = r"arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[A-Za-z0-9-]+"
+# Target tracking metrics: deployment.json's name -> Application Auto Scaling's predefined metric.
+SCALING_METRICS = {"cpu": "ECSServiceAverageCPUUtilization", "memory": "ECSServiceAverageMemoryUtilization",
+                   "requests": "ALBRequestCountPerTarget"}
+
+
+def check_scaling(scaling: Mapping[str, Any], source: str) -> dict[str, Any]:
+    """autoScaling as the template writes it: bounds with min <= max, target tracking policies by
+    metric (a target of 1-100 % for cpu and memory, requests per target for requests)."""
+    low, high = scaling.get("minCapacity", 1), scaling.get("maxCapacity", 1)
+    if not (isinstance(low, int) and isinstance(high, int)) or isinstance(low, bool) or not 0 <= low <= high:
+        raise InvalidFile(f"{source}: $.ecsParameters.autoScaling: minCapacity {low!r} and maxCapacity {high!r} are "
+                          "not a range of task counts", "Set 0 <= minCapacity <= maxCapacity, e.g. 1 and 4.")
+    policies = []
+    for index, policy in enumerate(scaling.get("targetTracking") or ()):
+        metric, target = policy.get("metric"), policy.get("target")
+        if metric not in SCALING_METRICS:
+            raise InvalidFile(f"{source}: $.ecsParameters.autoScaling.targetTracking[{index}].metric: {metric!r}",
+                              f"Use one of: {', '.join(SCALING_METRICS)}.")
+        if isinstance(target, bool) or not isinstance(target, (int, float)) or target <= 0 or (
+                metric != "requests" and target > 100):
+            raise InvalidFile(f"{source}: $.ecsParameters.autoScaling.targetTracking[{index}].target: {target!r}",
+                              "A percentage (1-100) for cpu and memory; requests per target for requests.")
+        policies.append({"name": metric, "metric": SCALING_METRICS[metric], "target": float(target)})
+    return {"min": low, "max": high, "policies": policies}
+
+
 def _ports(deployment: Mapping[str, Any], source: str) -> int:
     ports = deployment.get("exposedPorts") or []
     if not ports:
@@ -111,12 +138,28 @@ def render_ecs(deployment: Mapping[str, Any], image_uri: str, source: str = "dep
     defaults = {"ecsFamily": app_id, "cpu": 1024, "memory": 2048, "desiredCount": 1, "publicApp": True}
     ecs = {**defaults, **ecs}
     check_fargate_size(ecs["cpu"], ecs["memory"], source)
+    if ecs.get("launchType", "FARGATE") != "FARGATE":
+        raise InvalidFile(f"{source}: $.ecsParameters.launchType: {ecs['launchType']!r} is not rendered by this version "
+                          "of a2c (the EC2 capacity provider is not written yet)",
+                          'Set $.ecsParameters.launchType to "FARGATE".')
+    scaling = check_scaling(ecs.get("autoScaling") or {}, source)
+    certificate = (ecs.get("https") or {}).get("certificateArn", "")
+    if certificate:
+        safe.matches(certificate, ACM_ARN, "ACM certificate ARN", "$.ecsParameters.https.certificateArn", source)
     reuse = ecs.get("reuseResources") or {}
     reuse_vpc = reuse.get("vpcId", "")
     subnets = reuse.get("subnetIds", [])
     if reuse_vpc and len(subnets) < 2:
         raise InvalidFile(f"{source}: $.ecsParameters.reuseResources.subnetIds: name at least two subnets of {reuse_vpc}",
                           "An Application Load Balancer needs subnets in two Availability Zones.")
+    reuse_cidr = reuse.get("vpcCidr", "")
+    if reuse_vpc and not ecs.get("publicApp", True):
+        if not reuse_cidr:
+            raise InvalidFile(f"{source}: $.ecsParameters.reuseResources.vpcCidr: an internal load balancer in {reuse_vpc} "
+                              "admits clients from the VPC's CIDR block; name it",
+                              f"Set it to the CIDR of {reuse_vpc} (aws ec2 describe-vpcs --vpc-ids {reuse_vpc}).")
+        safe.matches(reuse_cidr, r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}/[0-9]{1,2}", "CIDR block",
+                     "$.ecsParameters.reuseResources.vpcCidr", source)
     stack_name = ecs.get("stackName") or default_stack_name(app_id)
     resource_tags = [t for t in ecs.get("resourceTags", []) if t.get("key") not in ("", "example-key")]
     resource_tags.append({"key": "a2c-application-id", "value": app_id})
@@ -144,9 +187,15 @@ def render_ecs(deployment: Mapping[str, Any], image_uri: str, source: str = "dep
         port=port,
         health_path=health_path,
         health_port=health_port,
+        scaling=scaling,
+        certificate=certificate,
+        architecture=ecs.get("cpuArchitecture", "X86_64"),
+        exec_enabled=bool(ecs.get("enableExecuteCommand", False)),
         environment=deployment.get("environment", []),
         secrets=secrets,
         reuse_vpc=reuse_vpc,
+        reuse_cidr=reuse_cidr,
+        vpc_cidr=trusted("!Ref VpcCidr" if reuse_vpc else "!GetAtt Vpc.CidrBlock"),
         reuse_subnets=subnets,
         vpc_ref=trusted("!Ref VpcId" if reuse_vpc else "!Ref Vpc"),
         subnets_ref=trusted("!Ref SubnetIds" if reuse_vpc else "[!Ref PublicSubnet1, !Ref PublicSubnet2]"),
@@ -202,6 +251,12 @@ class EcsTarget(Target):
             **({"healthCheckPort": analysis.health_check_port} if analysis.health_check_port else {}),
             "resourceTags": [{"key": "example-key", "value": "example-value"}],
             "reuseResources": {"vpcId": "", "subnetIds": []},
+            "launchType": "FARGATE",
+            "cpuArchitecture": "X86_64",
+            "autoScaling": {"minCapacity": 1, "maxCapacity": 4,
+                            "targetTracking": [{"metric": "cpu", "target": 60}]},
+            "https": {"certificateArn": ""},
+            "enableExecuteCommand": False,
         }
 
     def stack_name(self, deployment: Mapping[str, Any]) -> str:

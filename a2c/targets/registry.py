@@ -10,7 +10,7 @@ from a2c.targets.base import Target
 
 # App2Container's sections of deployment.json whose targets a2c does not register yet: they are
 # written as App2Container writes them (switched off) and refused when switched on.
-RESERVED = {"eksParameters": "createEksArtifacts", "appRunnerParameters": "createAppRunnerArtifacts"}
+RESERVED: dict[str, str] = {}  # every App2Container section has its target now
 
 
 class Targets:

@@ -32,9 +32,22 @@ def _words(name: str) -> set[str]:
     return {w for w in re.split(r"[^a-z0-9]+", name.lower()) if w}
 
 
-def _names_listener(name: str) -> bool:
+BIND_WORDS = {"bind", "listen", "interface", "iface"}
+NEVER_OPENED = ("jmxremote", "jdwp", "debug")  # management and debug endpoints stay private
+
+
+def _names_listener(name: str, tied: bool = True) -> bool:
+    """A listen address option: one whose name says bind/listen/interface, or host/address (and
+    ``-h``/``-b``) when the same command line names a loopback port the process listens on
+    (``-h 127.0.0.1 -p 1527``); ``spring.redis.host=localhost`` alone is a client's setting."""
+    if any(word in name.lower() for word in NEVER_OPENED):
+        return False
     words = _words(name)
-    return name in ("-h", "-b") or (bool(words & ADDRESS_WORDS) and not words & CLIENT_WORDS)
+    if words & CLIENT_WORDS:
+        return False
+    if words & BIND_WORDS:
+        return True
+    return tied and (name in ("-h", "-b") or bool(words & ADDRESS_WORDS))
 
 
 def _names_client(name: str) -> bool:
@@ -43,7 +56,7 @@ def _names_client(name: str) -> bool:
 
 def _opened(value: str, ports: frozenset[int], named: bool, client: bool = False) -> str | None:
     """The value with its loopback host replaced, or None when it is no listen address."""
-    if client:
+    if client or not named and value.count(":") == 1 and any(w in value for w in NEVER_OPENED):
         return None
     if named and is_loopback(value):
         return "[::]" if value.startswith("[") else OPEN
@@ -61,18 +74,21 @@ def open_loopback_args(cmdline: Sequence[str], ports: Iterable[int]) -> tuple[li
     if not loopback_ports:
         return args, []
     changes = []
+    # The address options count only when the command line also names a port of the process.
+    numbers = (re.fullmatch(r"(?:.*[=:])?([0-9]{1,5})", a) for a in args)
+    tied = any(int(m.group(1)) in loopback_ports for m in numbers if m)
     for index, arg in enumerate(args):
         new = None
         if arg.startswith("-D") and "=" in arg:
             key, _, value = arg[2:].partition("=")
-            opened = _opened(value, loopback_ports, _names_listener(key), _names_client(key))
+            opened = _opened(value, loopback_ports, _names_listener(key, tied), _names_client(key))
             new = f"-D{key}={opened}" if opened else None
         elif arg.startswith("-") and "=" in arg:
             key, _, value = arg.partition("=")
-            opened = _opened(value, loopback_ports, _names_listener(key), _names_client(key))
+            opened = _opened(value, loopback_ports, _names_listener(key, tied), _names_client(key))
             new = f"{key}={opened}" if opened else None
         elif index and args[index - 1].startswith("-") and "=" not in args[index - 1]:
-            new = _opened(arg, loopback_ports, _names_listener(args[index - 1]), _names_client(args[index - 1]))
+            new = _opened(arg, loopback_ports, _names_listener(args[index - 1], tied), _names_client(args[index - 1]))
         if new is not None and new != arg:
             changes.append(f"{arg} -> {new}")
             args[index] = new

@@ -686,5 +686,7 @@ def planned_storage(entries: Any) -> list[tuple[str, bool]]:
         path = posixpath.normpath(path)
         if path in SYSTEM_DIRS or path.startswith(NEVER) or any(is_within(path, n) for n in NEVER):
             continue
+        if any(is_within(path, d) for d in OS_DIRS + ("/etc",)) and not is_within(path, "/usr/local"):
+            continue  # the OS's own folders never become writable for the application's group
         planned.append((path, entry.get("bakeContents") is True))
     return list(dict.fromkeys(planned))

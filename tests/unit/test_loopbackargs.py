@@ -10,8 +10,8 @@ from a2c.analyzers.common.loopbackargs import loopback_ports, open_loopback_args
     (["-Dh2.bindAddress=127.0.0.1", "org.h2.tools.Server"], ["-Dh2.bindAddress=0.0.0.0", "org.h2.tools.Server"]),
     (["--bind=localhost:1527"], ["--bind=0.0.0.0:1527"]),
     (["--listen", "[::1]:1527"], ["--listen", "[::]:1527"]),
-    (["-Djetty.http.host=localhost"], ["-Djetty.http.host=0.0.0.0"]),
-    (["--hostname", "127.0.0.2"], ["--hostname", "0.0.0.0"]),
+    (["-Djetty.http.host=localhost", "-Djetty.http.port=1527"], ["-Djetty.http.host=0.0.0.0", "-Djetty.http.port=1527"]),
+    (["--hostname", "127.0.0.2", "--port", "1527"], ["--hostname", "0.0.0.0", "--port", "1527"]),
 ])
 def test_listen_addresses_open(args, expected):
     new, changes = open_loopback_args(["java", *args], [1527])
@@ -47,3 +47,13 @@ def test_h2_gets_its_allow_others_switches_for_the_listeners_it_starts():
     assert new == ["java", "-cp", "h2.jar", "org.h2.tools.Server", "-tcpAllowOthers", "-tcp", "-tcpPort", "9092",
                    "-web", "-webAllowOthers"]
     assert allow_remote_clients(["java", "-jar", "app.jar", "-tcp"]) == (["java", "-jar", "app.jar", "-tcp"], [])
+
+
+@pytest.mark.parametrize("args", [
+    ["-Dspring.redis.host=localhost", "-jar", "app.jar"],  # a client's host, no port of the process named
+    ["--db-host", "localhost"],
+    # opening JMX (often with authenticate=false) would hand the JVM to the network
+    ["-Dcom.sun.management.jmxremote.host=127.0.0.1", "-Dcom.sun.management.jmxremote.port=1527"],
+])
+def test_client_and_management_addresses_stay(args):
+    assert open_loopback_args(["java", *args], [1527])[1] == []

@@ -21,7 +21,7 @@ def test_the_builtins_come_through_the_entry_points():
     analyzers, notes = load_classes("analyzers")
     assert notes == []
     assert {"java-tomcat", "java-generic", "dotnet-core", "dotnet-iis"} <= {c.id for c in analyzers}
-    assert [c.id for c in load_classes("targets")[0]] == ["ecs"]
+    assert [c.id for c in load_classes("targets")[0]] == ["apprunner", "ecs", "ecs-express", "eks"]
     assert {c.id for c in load_classes("builders")[0]} == {"docker", "windows"}
     assert load_classes("pipelines") == ([], [])
 
@@ -30,7 +30,7 @@ def test_a_plugin_that_fails_to_import_is_left_out_with_a_note(tmp_path, monkeyp
     _dist(tmp_path, "broken_plugin", "a2c.targets", {"broken": "broken_plugin:Target"}, "raise RuntimeError('boom')\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     classes, notes = load_classes("targets")
-    assert [c.id for c in classes] == ["ecs"]
+    assert [c.id for c in classes] == ["apprunner", "ecs", "ecs-express", "eks"]
     assert len(notes) == 1 and "broken = broken_plugin:Target failed to load: RuntimeError" in notes[0]
 
 
@@ -65,5 +65,5 @@ def test_the_environment_warns_of_a_plugin_left_out(tmp_path, monkeypatch):
     _dist(tmp_path / "site", "broken_target", "a2c.targets", {"broken": "broken_target:Target"}, "import nowhere\n")
     monkeypatch.syspath_prepend(str(tmp_path / "site"))
     env = Environment(workspace=Workspace(tmp_path / "ws"), reporter=Warnings())
-    assert [t.id for t in env.targets] == ["ecs"]
+    assert [t.id for t in env.targets] == ["apprunner", "ecs", "ecs-express", "eks"]
     assert len(env.reporter.lines) == 1 and "broken = broken_target:Target failed to load" in env.reporter.lines[0]
