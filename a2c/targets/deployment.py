@@ -13,7 +13,9 @@ from a2c.progress import Reporter
 from a2c.targets.registry import Targets
 from a2c.workspace import ANALYSIS, DEPLOYMENT, Workspace
 
-TEMPLATE_VERSION = "1.0"
+# 1.1: exposedPorts[].protocol is the application protocol the probes found ("http" or "tcp").
+# In 1.0 files (App2Container's, a2c's before it probed) "tcp"/"tcp6" named the socket family.
+TEMPLATE_VERSION = "1.1"
 
 
 def build_deployment(analysis: AnalysisHead | Mapping[str, Any], targets: Targets | None = None,

@@ -4,7 +4,7 @@ deployment.json's ecsParameters (written into EcsDeployment/)."""
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar, Mapping
+from typing import Any, Callable, ClassVar, Mapping
 
 from a2c import __version__
 from a2c.errors import InvalidFile
@@ -63,6 +63,69 @@ ACM_ARN = r"arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[A-Za-z0-9-]+"
 # Target tracking metrics: deployment.json's name -> Application Auto Scaling's predefined metric.
 SCALING_METRICS = {"cpu": "ECSServiceAverageCPUUtilization", "memory": "ECSServiceAverageMemoryUtilization",
                    "requests": "ALBRequestCountPerTarget"}
+
+
+def exposed(deployment: Mapping[str, Any], source: str) -> list[dict[str, Any]]:
+    """exposedPorts as the load balancer listens: each port once, "tcp" unless it speaks HTTP
+    (App2Container's "tcp6" is tcp)."""
+    legacy = str(deployment.get("a2CTemplateVersion", "1.0")) == "1.0"  # tcp/tcp6 named the socket family
+    found: dict[int, str] = {}
+    for index, item in enumerate(deployment.get("exposedPorts") or ()):
+        port = safe.port(item.get("localPort"), f"$.exposedPorts[{index}].localPort", source)
+        protocol = str(item.get("protocol", "")).lower()
+        found.setdefault(port, "http" if protocol == "http" or legacy else "tcp")
+    return [{"port": p, "protocol": proto} for p, proto in found.items()]
+
+
+STATE_PATH = r"/[A-Za-z0-9._\-/]{0,250}"
+
+
+def efs_volumes(deployment: Mapping[str, Any], source: str) -> list[dict[str, str]]:
+    """The persistentStorage entries on EFS: the container path, and the access point's root
+    directory (one per path, under /<application id>)."""
+    volumes = []
+    for index, entry in enumerate(deployment.get("persistentStorage") or ()):
+        if entry.get("storage") != "efs":
+            continue
+        path = safe.matches(entry.get("path", ""), STATE_PATH, "absolute path (letters, digits, . _ - /)",
+                            f"$.persistentStorage[{index}].path", source)
+        root = "/" + deployment["applicationId"] + "/" + path.strip("/").replace("/", "-")
+        volumes.append({"path": path, "root": root[:100]})
+    return volumes
+
+
+def skipped_checks(certificate: str, public: bool, nlb: bool = False) -> dict[str, tuple[str, str]]:
+    """checkov's checks this stack does not satisfy on purpose: id -> (resource, why). The
+    template's Metadata skips these and the README lists them, from this one table."""
+    skipped = {
+        "CKV_AWS_158": ("LogGroup", "CloudWatch Logs encrypts the log group with an AWS-owned key; a customer-managed "
+                        "KMS key adds a key policy to maintain and $1/month, so it is left to the user."),
+        "CKV_AWS_91": ("LoadBalancer", "Access logs need an S3 bucket whose policy admits the region's load balancer "
+                       "account; turn them on (access_logs.s3.enabled) once you have one."),
+    }
+    if public:
+        skipped["CKV_AWS_260"] = ("LoadBalancerSecurityGroup", "A public service answers its clients on its ports "
+                                  + ("(port 80 only redirects to HTTPS)." if certificate else "from anywhere; restrict "
+                                     "the CIDR in the template if its clients are known."))
+    if not certificate and not nlb:
+        why = ("No ACM certificate is set (ecsParameters.https.certificateArn), so the listener serves HTTP; with one "
+               "it serves HTTPS with a TLS 1.2+ policy and port 80 only redirects.")
+        skipped["CKV_AWS_2"] = ("Listener", why)
+        skipped["CKV_AWS_103"] = ("Listener", why)
+    return skipped
+
+
+def skips_block(skipped: Mapping[str, tuple[str, str]]) -> Callable[[str], Quoted]:
+    """A template helper: the ``Metadata: checkov: skip:`` block of one resource."""
+    def block(resource: str) -> Quoted:
+        mine = [(check, why) for check, (owner, why) in skipped.items() if owner == resource]
+        if not mine:
+            return trusted("")
+        lines = ["    Metadata:", "      checkov:", "        skip:"]
+        for check, why in mine:
+            lines += [f"          - id: {check}", f"            comment: {to_json(why)}"]
+        return trusted("\n".join(lines))
+    return block
 
 
 def check_scaling(scaling: Mapping[str, Any], source: str) -> dict[str, Any]:
@@ -152,6 +215,24 @@ def render_ecs(deployment: Mapping[str, Any], image_uri: str, source: str = "dep
     if reuse_vpc and len(subnets) < 2:
         raise InvalidFile(f"{source}: $.ecsParameters.reuseResources.subnetIds: name at least two subnets of {reuse_vpc}",
                           "An Application Load Balancer needs subnets in two Availability Zones.")
+    storage = efs_volumes(deployment, source)
+    listeners = exposed(deployment, source)
+    nlb = any(item["protocol"] == "tcp" for item in listeners)
+    if nlb and certificate:
+        raise InvalidFile(f"{source}: $.ecsParameters.https.certificateArn: this service has TCP ports, so it gets a "
+                          "Network Load Balancer, which passes TCP through; HTTPS here needs an Application Load "
+                          "Balancer", 'Set $.ecsParameters.https.certificateArn to "" (terminate TLS in the application), '
+                          'or mark the TCP ports "http" in $.exposedPorts if they speak HTTP.')
+    if nlb and any(p["name"] == "requests" for p in scaling["policies"]):
+        raise InvalidFile(f"{source}: $.ecsParameters.autoScaling.targetTracking: requests per target needs an "
+                          "Application Load Balancer; this TCP service gets a Network Load Balancer",
+                          'Scale on "cpu" or "memory".')
+    task_ports = list(dict.fromkeys(([item["port"] for item in listeners] if nlb else [port]) + [p for p in [
+        safe.port(ecs["healthCheckPort"], "$.ecsParameters.healthCheckPort", source) if ecs.get("healthCheckPort") else 0]
+        if p]))
+    skipped = skipped_checks(certificate, bool(ecs.get("publicApp", True)), nlb)
+    depends_on = ([f"Listener{i + 1}" for i in range(len(listeners))] if nlb else ["Listener"]) + (
+        ["StateMountTarget1", "StateMountTarget2"] if storage else [])
     reuse_cidr = reuse.get("vpcCidr", "")
     if reuse_vpc and not ecs.get("publicApp", True):
         if not reuse_cidr:
@@ -200,6 +281,14 @@ def render_ecs(deployment: Mapping[str, Any], image_uri: str, source: str = "dep
         vpc_ref=trusted("!Ref VpcId" if reuse_vpc else "!Ref Vpc"),
         subnets_ref=trusted("!Ref SubnetIds" if reuse_vpc else "[!Ref PublicSubnet1, !Ref PublicSubnet2]"),
         tags=tags,
+        skips=skips_block(skipped),
+        storage=storage,
+        nlb=nlb,
+        listeners=listeners,
+        task_ports=task_ports,
+        depends_on=depends_on,
+        mount_subnets=[trusted(f"!Select [{i}, !Ref SubnetIds]" if reuse_vpc else f"!Ref PublicSubnet{i + 1}")
+                       for i in (0, 1)],
     )
     task_definition = {
         "family": ecs["ecsFamily"],
@@ -219,7 +308,40 @@ def render_ecs(deployment: Mapping[str, Any], image_uri: str, source: str = "dep
     return {
         "ecs-master.yml": template,
         "task-definition.json": json.dumps(task_definition, indent=2) + "\n",
+        "README.md": ecs_readme(ecs, app_id, stack_name, bool(reuse_vpc), certificate, scaling, skipped),
     }
+
+
+def ecs_readme(ecs: Mapping[str, Any], app_id: str, stack_name: str, reuse_vpc: bool, certificate: str,
+               scaling: Mapping[str, Any], skipped: Mapping[str, tuple[str, str]]) -> str:
+    """What the stack creates, a rough monthly cost (us-east-1 on-demand, 730 hours), the command
+    that deploys it, and the checkov checks skipped on purpose."""
+    from a2c.targets.ecs_express import ALB_HOUR, FARGATE_GB_HOUR, FARGATE_VCPU_HOUR, HOURS, money
+
+    task_hour = ecs["cpu"] / 1024 * FARGATE_VCPU_HOUR + ecs["memory"] / 1024 * FARGATE_GB_HOUR
+    count = int(ecs.get("desiredCount", 1))
+    creates = [("Your VPC and subnets" if reuse_vpc else "A VPC across two Availability Zones with public subnets"),
+               f"An Application Load Balancer ({'HTTPS with the ACM certificate, port 80 redirecting' if certificate else 'HTTP on port 80'};"
+               " invalid headers dropped)",
+               f"An ECS cluster, a Fargate task definition ({ecs['cpu']} CPU units, {ecs['memory']} MiB, "
+               f"{ecs.get('cpuArchitecture', 'X86_64')}) and a service with a deployment circuit breaker and rollback",
+               "The task execution role (reads exactly the secrets the task names) and the task role",
+               "A CloudWatch Logs group (30 days)"]
+    if scaling.get("policies"):
+        creates.append(f"Application Auto Scaling between {scaling['min']} and {scaling['max']} tasks on "
+                       + ", ".join(p["name"] for p in scaling["policies"]))
+    lines = [f"# {app_id} on Amazon ECS (Fargate)", "", "## What the stack creates", "",
+             *[f"- {c}" for c in creates], "", "## Rough monthly cost", "",
+             f"About {money(task_hour * HOURS * count + ALB_HOUR * HOURS)} a month for {count} task(s) and the load "
+             f"balancer (us-east-1 on-demand: {FARGATE_VCPU_HOUR} USD per vCPU-hour, {FARGATE_GB_HOUR} USD per GB-hour, "
+             f"{ALB_HOUR} USD per load balancer hour, {HOURS} hours; LCUs, data transfer and logs not counted).", "",
+             "## Deploy", "", "From this folder:", "", "```sh",
+             f"aws cloudformation deploy --template-file ecs-master.yml --stack-name {stack_name} "
+             "--capabilities CAPABILITY_NAMED_IAM", "```", ""]
+    if skipped:
+        lines += ["## checkov checks skipped on purpose", "",
+                  *[f"- `{check}` ({resource}): {why}" for check, (resource, why) in skipped.items()], ""]
+    return "\n".join(lines)
 
 
 def default_stack_name(app_id: str) -> str:

@@ -1,0 +1,112 @@
+"""The ECS target's variants: HTTP behind an ALB, HTTPS with a certificate, a TCP service behind
+an NLB with a target group per port, state on EFS, a private service in a reused VPC. Each one
+passes cfn-lint with no error or warning, and checkov with every skip written in its README."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from tests.conftest import FIXTURES, missing
+
+from a2c.errors import InvalidFile
+from a2c.targets.ecs import render_ecs
+
+CERT = "arn:aws:acm:us-east-1:123456789012:certificate/abcd-1234"
+
+
+@pytest.fixture
+def deployment():
+    return json.loads((FIXTURES / "expected" / "legacy-tomcat" / "deployment.json").read_text())
+
+
+def _variant(base, **changes):
+    deployment = copy.deepcopy(base)
+    for path, value in changes.items():
+        target = deployment
+        *parents, last = path.split(".")
+        for parent in parents:
+            target = target.setdefault(parent, {})
+        target[last] = value
+    return deployment
+
+
+VARIANTS = {
+    "http": {},
+    "https": {"ecsParameters.https": {"certificateArn": CERT}, "ecsParameters.enableExecuteCommand": True},
+    "tcp": {"exposedPorts": [{"localPort": 9092, "protocol": "tcp"}, {"localPort": 8082, "protocol": "http"}]},
+    "efs": {"persistentStorage": [{"path": "/var/lib/app/data", "storage": "efs"},
+                                  {"path": "/srv/cache", "storage": "none"}]},
+    "private": {"ecsParameters.publicApp": False, "ecsParameters.cpuArchitecture": "ARM64",
+                "ecsParameters.reuseResources": {"vpcId": "vpc-0123456789abcdef0", "vpcCidr": "172.31.0.0/16",
+                                                 "subnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]}},
+}
+
+
+def _render(tmp_path, deployment):
+    files = render_ecs(deployment, "")
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    return files
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_every_variant_is_cfn_lint_clean(tmp_path, deployment, name):
+    if not shutil.which("cfn-lint"):
+        missing("cfn-lint", "pip install cfn-lint")
+    _render(tmp_path, _variant(deployment, **VARIANTS[name]))
+    run = subprocess.run(["cfn-lint", str(tmp_path / "ecs-master.yml")], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_checkov_is_clean_or_each_skip_is_explained(tmp_path, deployment, name):
+    command = shutil.which("checkov")
+    if not command:
+        missing("checkov", "run scripts/setup.sh (it installs checkov in a venv of its own)")
+    files = _render(tmp_path, _variant(deployment, **VARIANTS[name]))
+    run = subprocess.run([command, "-f", str(tmp_path / "ecs-master.yml"), "--framework", "cloudformation", "-o", "json",
+                          "--skip-download", "--quiet"], capture_output=True, text=True)
+    report = json.loads(run.stdout) if run.stdout.strip() else {}
+    results = report.get("results", {}) if isinstance(report, dict) else {}
+    failed = [(c["check_id"], c["resource"]) for c in results.get("failed_checks", [])]
+    assert failed == [], failed
+    for check in results.get("skipped_checks", []):
+        assert f"`{check['check_id']}`" in files["README.md"], check["check_id"]
+
+
+def test_a_tcp_service_gets_a_network_load_balancer_with_a_target_group_per_port(tmp_path, deployment):
+    template = _render(tmp_path, _variant(deployment, **VARIANTS["tcp"]))["ecs-master.yml"]
+    assert "Type: network" in template and "Type: application" not in template
+    assert "TargetGroup1:" in template and "TargetGroup2:" in template
+    assert "HealthCheckProtocol: TCP" in template and "HealthCheckProtocol: HTTP" in template
+    assert template.count("Protocol: TCP\n      DefaultActions") == 2
+
+
+def test_state_goes_to_efs_with_an_access_point_per_path(tmp_path, deployment):
+    template = _render(tmp_path, _variant(deployment, **VARIANTS["efs"]))["ecs-master.yml"]
+    assert "AWS::EFS::FileSystem" in template and template.count("AWS::EFS::AccessPoint") == 1
+    assert 'ContainerPath: "/var/lib/app/data"' in template and "/srv/cache" not in template
+    assert "TransitEncryption: ENABLED" in template
+
+
+@pytest.mark.parametrize("changes, words", [
+    ({**VARIANTS["tcp"], "ecsParameters.https": {"certificateArn": CERT}}, "Network Load Balancer"),
+    ({**VARIANTS["tcp"], "ecsParameters.autoScaling": {"minCapacity": 1, "maxCapacity": 2,
+                                                       "targetTracking": [{"metric": "requests", "target": 100}]}},
+     "Application Load Balancer"),
+    ({"persistentStorage": [{"path": "/data\n  Evil: !Ref X", "storage": "efs"}]}, "persistentStorage[0].path"),
+    ({"ecsParameters.launchType": "EC2"}, "launchType"),
+    ({"ecsParameters.autoScaling": {"minCapacity": 3, "maxCapacity": 1}}, "minCapacity"),
+    ({"ecsParameters.reuseResources": {"vpcId": "vpc-0123456789abcdef0",
+                                       "subnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]},
+      "ecsParameters.publicApp": False}, "vpcCidr"),
+])
+def test_combinations_aws_refuses_are_refused_with_the_way_out(deployment, changes, words):
+    with pytest.raises(InvalidFile) as refusal:
+        render_ecs(_variant(deployment, **changes), "")
+    assert words in refusal.value.message + refusal.value.hint
