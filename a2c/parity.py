@@ -14,7 +14,7 @@ from typing import Any, Mapping, MutableMapping
 
 from a2c.hosts.base import Host
 from a2c.model import Finding
-from a2c.probe import CLOSED, HTTP, TCP, Baseline, PortProbe, is_loopback, probe_all
+from a2c.probe import CLOSED, HTTP, Baseline, PortProbe, is_loopback, probe_all
 
 Document = MutableMapping[str, Any]
 
@@ -227,6 +227,3 @@ def record(document: Document, found: Baseline) -> list[Finding]:
     return [Finding("PROBE-W001", "warning", f"no path answered below 400 on the original (tried {tried}); set "
                     "containerParameters.healthCheckPath to one that does before containerize")]
 
-
-__all__ = ["HTTP", "TCP", "CLOSED", "baseline", "candidates", "health_spec", "listening", "probe_original", "record",
-           "recorded"]

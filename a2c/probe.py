@@ -289,10 +289,6 @@ class Baseline:
     # check's (a shutdown port, a local admin port): shown, but a difference does not fail.
     optional: frozenset[int] = frozenset()
 
-    @property
-    def ports(self) -> list[int]:
-        return [p.port for p in self.probes]
-
 
 def probe_all(address_of: Mapping[int, str], candidates: Mapping[int, Sequence[str]], budget: float = 60.0) -> list[PortProbe]:
     """Probe every port in ``address_of`` ({port: address to reach it}), within ``budget`` seconds

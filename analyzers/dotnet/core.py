@@ -590,8 +590,9 @@ def analyze_launch(entry: InventoryEntry, proc: ProcessInfo, host: Host, launch:
         "dotnet": dotnet,
         "nuget": nuget_entries(deps, launch.app_dir, host),
     }
-    if health_candidates(info["nuget"]):
-        info["healthCandidates"] = health_candidates(info["nuget"])
+    candidates = health_candidates(info["nuget"])
+    if candidates:
+        info["healthCandidates"] = candidates
     secret_vars = {s["envVar"] for s in secrets if s["foundIn"] == "environment"}
     params = {
         "_comment1": "*** EDITABLE: The below section can be edited according to the application requirements. ***",

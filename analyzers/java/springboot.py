@@ -154,8 +154,8 @@ class SpringBootAnalyzer(JavaAnalyzer):
             "serverAddressSource": address_source,
             "healthCheck": {"path": health_path, "reason": health_reason},
         }
-        info["healthCandidates"] = health_candidates(
-            layout, host, manifest.get("Spring-Boot-Version", ""), port_number, lambda key: resolve(key, sources)[0])
+        info["healthCandidates"] = health_candidates(layout, host, port_number, lambda key: resolve(key, sources)[0],
+                                                     (health_path, health_reason))
         info["logging"] = {"files": [p for p in (join(cwd, log_file) if log_file else "",
                                                  join(join(cwd, log_path), "spring.log") if log_path else "") if p]}
         external = [f for f in config_files if not f.startswith("jar:")]
@@ -269,13 +269,13 @@ def health_check_path(layout: BootLayout, host: Host, boot_version: str, port: i
     return f"{context}{base}/health", "Spring Boot Actuator's health endpoint"
 
 
-def health_candidates(layout: BootLayout, host: Host, boot_version: str, port: int,
-                      setting: Callable[[str], str]) -> list[dict[str, Any]]:
+def health_candidates(layout: BootLayout, host: Host, port: int, setting: Callable[[str], str],
+                      chosen: tuple[str, str]) -> list[dict[str, Any]]:
     """Paths worth probing on the original, in order: the chosen health check, Actuator's health
     endpoint on a separate management port (``management.server.port`` under
     ``management.server.base-path``, Boot 2's ``management.server.servlet.context-path``) and the
     context root. Containerize keeps the first that answers below 400 on the original."""
-    path, why = checked_health_path(*health_check_path(layout, host, boot_version, port, setting))
+    path, why = chosen  # health_check_path's answer, already worked out by the analyzer
     found: list[dict[str, Any]] = [{"path": path, "why": why}]
     management = setting("management.server.port").strip()
     if management.isdigit() and int(management) != port and 0 < int(management) < 65536 and has_actuator(layout, host):

@@ -82,11 +82,12 @@ class TomcatAnalyzer(JavaAnalyzer):
                 host, [join(webapps_dir, app, "WEB-INF", "classes")], depth=0)
             if host.is_file(p)
         ]
+        descriptors = context_files(host, base)  # read once: listed, and their docBase folders copied
         info["tomcat"] = {
             "connectors": connectors,
             "webApps": web_apps,
-            "contextFiles": context_files(host, base),
-            "docBases": doc_bases(host, context_files(host, base), webapps_dir),
+            "contextFiles": descriptors,
+            "docBases": doc_bases(host, descriptors, webapps_dir),
             "resources": jndi_resources(host, config_paths),
         }
         findings += common.add_config_findings(info, host, config_paths)
