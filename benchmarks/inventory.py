@@ -14,7 +14,10 @@ script, killed by their pids at the end, also on an error), then times, warm and
   * baseline: ``ps -eo pid,user,args`` then ``ss -ltnp``, as subprocesses one after the other,
     output discarded.
 
-Also printed, for scale: the interpreter alone (``python -c pass``, same environment), the part
+Also printed, for scale: the interpreter alone (``python -c pass``, same environment); the floor
+(``FLOOR``: what any Python command with click and entry-point plugins must do here, and no
+more: start, import click, look up the analyzers' entry points without loading them, scan /proc
+with a name filter, print the pids as JSON), which is the best ratio a2c could reach; the part
 of a2c's time no code of a2c can change (the ``site`` start-up of this installation included),
 and the process scan alone (``LocalHost.scan_processes`` with the analyzers' filter, in this
 process), so that what is left is a2c's imports and start-up; and the CPU times, steadier than
@@ -40,6 +43,17 @@ from pathlib import Path
 from typing import Callable
 
 GOAL = 1.5
+
+# The floor: the interpreter, click, the entry-point lookup, the /proc scan and a JSON dump, nothing
+# of a2c's analyzers or steps. If this alone is above GOAL, no change inside a2c can meet it.
+FLOOR = """
+import json, click
+from importlib import metadata
+metadata.entry_points(group="a2c.analyzers")
+from a2c.hosts.local import LocalHost
+processes, _ = LocalHost().scan_processes(lambda name, exe, cmdline: name in ("java", "dotnet"))
+print(json.dumps([p.pid for p in processes]))
+"""
 
 
 def start_idle(count: int) -> list[subprocess.Popen]:
@@ -154,6 +168,7 @@ def main() -> None:
         env.update(PYTHONPYCACHEPREFIX=str(Path(tmp) / "pycache"), A2C_CONFIG=str(Path(tmp) / "config.json"))
         inventory = [*a2c, "--json", "--workspace", str(Path(tmp) / "ws"), "inventory"]
         python = [sys.executable, "-c", "pass"]
+        floor = [sys.executable, "-c", FLOOR]
         children = start_idle(args.processes)
         try:
             total = count_processes()
@@ -161,16 +176,19 @@ def main() -> None:
                 timed(inventory, env, check_json=True)
                 time_baseline()
                 timed(python, env)
+                timed(floor, env, check_json=True)
             ours: list[Run] = []
             ps: list[Run] = []
             ss: list[Run] = []
             interpreter: list[Run] = []
+            floors: list[Run] = []
             for _ in range(args.repeat):  # in turn, so that a slow moment of the machine hits both
                 ours.append(timed(inventory, env, check_json=True))
                 p, s = time_baseline()
                 ps.append(p)
                 ss.append(s)
                 interpreter.append(timed(python, env))
+                floors.append(timed(floor, env, check_json=True))
             scan_s = time_scan(args.repeat)
         finally:
             stop(children)
@@ -180,12 +198,14 @@ def main() -> None:
         return statistics.median(r.cpu if cpu else r.wall for r in runs)
 
     a2c_s, baseline_s, python_s = median(ours), median(baseline), median(interpreter)
+    floor_s = median(floors)
     ratio, cpu_ratio = a2c_s / baseline_s, median(ours, cpu=True) / median(baseline, cpu=True)
     if args.json:
         print(json.dumps({"processes": total, "extraProcesses": args.processes, "repeat": args.repeat,
                           "a2cSeconds": round(a2c_s, 4), "baselineSeconds": round(baseline_s, 4),
                           "psSeconds": round(median(ps), 4), "ssSeconds": round(median(ss), 4),
                           "pythonStartSeconds": round(python_s, 4), "scanSeconds": round(scan_s, 4),
+                          "floorSeconds": round(floor_s, 4), "floorRatio": round(floor_s / baseline_s, 2),
                           "ratio": round(ratio, 2), "goal": GOAL,
                           "a2cCpuSeconds": round(median(ours, cpu=True), 4),
                           "baselineCpuSeconds": round(median(baseline, cpu=True), 4), "cpuRatio": round(cpu_ratio, 2),
@@ -200,6 +220,8 @@ def main() -> None:
     print(f"for scale: python -c pass: {python_s:.3f}s ({python_s / baseline_s:.2f}x the baseline); "
           f"a2c beyond the interpreter's start: {a2c_s - python_s:.3f}s, of which the process scan "
           f"(LocalHost.scan_processes with the analyzers' filter, timed in this process): {scan_s:.3f}s")
+    print(f"floor (python + click + entry-point lookup + /proc scan + JSON, no analyzer or step): {floor_s:.3f}s "
+          f"({floor_s / baseline_s:.2f}x the baseline: the best ratio any code of a2c could reach here)")
 
 
 if __name__ == "__main__":
