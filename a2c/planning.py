@@ -72,14 +72,15 @@ def make_plan(analysis: dict[str, Any], host: Host, registry: Registry, source: 
 
 # The runtime's and the operating system's files, which the base image brings: never copied for
 # being open. Shared libraries are the OS's wherever they are under a lib folder.
-SYSTEM_PREFIXES = ("/proc/", "/sys/", "/dev/", "/run/", "/var/run/", "/var/cache/", "/var/lib/dpkg/", "/tmp/hsperfdata_",
+SYSTEM_PREFIXES = ("/proc/", "/sys/", "/dev/", "/run/", "/var/run/", "/var/cache/", "/var/log/", "/var/lib/dpkg/",
+                   "/tmp/hsperfdata_",
                    "/usr/lib/jvm/", "/usr/lib/locale/", "/usr/share/locale/", "/usr/share/zoneinfo/", "/usr/share/fonts/",
                    "/etc/")
 LIB_FOLDERS = ("/lib/", "/lib64/", "/lib32/", "/usr/lib/", "/usr/lib64/", "/usr/local/lib/")
 
 
 def with_open_files(plan: BuildPlan, analysis: dict[str, Any], host: Host) -> BuildPlan:
-    """The plan plus every file the process had open that no layer holds (a JSP compiler a
+    """The plan plus every file the process had open or mapped that no layer holds (a JSP compiler a
     server loads from /usr/share/java through a jar's manifest, a jar a plugin opened), in a
     layer of their own below the application's. Left out: the runtime's and the OS's files,
     logs (by name or under logLocations), appExcludedFiles, persistentStorage (state is not
@@ -100,7 +101,8 @@ def with_open_files(plan: BuildPlan, analysis: dict[str, Any], host: Host) -> Bu
     skip += [e for layer in plan.layers for e in layer.excludes]
     held = [p for layer in plan.layers for p in layer.paths]
     extra = []
-    for path in info.get("fileDescriptors") or ():
+    named = [p for p in command_line_paths(info.get("cmdline") or ()) if host.lstat(p) is not None]
+    for path in list(info.get("fileDescriptors") or ()) + list(info.get("mappedFiles") or ()) + named:
         if not isinstance(path, str) or not path.startswith("/") or path.startswith(SYSTEM_PREFIXES):
             continue
         name = path.rsplit("/", 1)[-1]
@@ -115,6 +117,25 @@ def with_open_files(plan: BuildPlan, analysis: dict[str, Any], host: Host) -> Bu
     layers = list(plan.layers)
     layers.insert(max(len(layers) - 1, 0), CopyLayer("opened", tuple(dict.fromkeys(extra))))
     return plan.replace(layers=tuple(layers))
+
+
+def command_line_paths(cmdline: Any) -> list[str]:
+    """Absolute paths a command line names (``-Dkey=/p``, ``--opt=/p``, ``/p``, a ``file:`` URL and
+    each part of a ``:`` list); not the scratch folders (``java.io.tmpdir`` and other temp keys)."""
+    import posixpath
+
+    found: list[str] = []
+    for arg in list(cmdline)[1:] if isinstance(cmdline, (list, tuple)) else []:
+        if not isinstance(arg, str):
+            continue
+        key, sep, rest = arg.partition("=")
+        if sep and arg.startswith("-") and any(w in key.lower() for w in ("tmp", "temp", "log")):
+            continue  # scratch and log folders: created writable, or sent to stdout, never copied
+        value = rest if sep and arg.startswith("-") else arg
+        for part in value.split(":") if not value.startswith("file:") else [value[5:]]:
+            if part.startswith("/") and "\0" not in part and posixpath.normpath(part) not in ("/tmp", "/var/tmp", "/"):
+                found.append(posixpath.normpath(part))
+    return list(dict.fromkeys(found))
 
 
 def with_health_port(plan: BuildPlan, analysis: dict[str, Any]) -> BuildPlan:

@@ -187,11 +187,13 @@ class ProcFS:
         uid, gid = self._guard(pid, lambda: parse_ids(self._file(pid, "status")), (-1, -1))
         no_fds: tuple[tuple[str, ...], tuple[str, ...], set[bytes]] = ((), (), set())
         open_files, written_files, inodes = self._guard(pid, lambda: self._fds(pid), no_fds)
+        no_maps: tuple[str, ...] = ()
+        mapped = self._guard(pid, lambda: parse_maps(self._file(pid, "maps"), set(open_files)), no_maps)
         fields = dict(
             pid=pid, cmdline=cmdline, exe=exe, cwd=cwd, environ=environ, uid=uid, gid=gid, ppid=ppid,
             username=self._user(uid) if uid >= 0 else "",
             create_time=start_ticks / _clock_ticks() + self._boot(),
-            open_files=open_files, written_files=written_files,
+            open_files=open_files, written_files=written_files, mapped_files=mapped,
         )
         return fields, inodes
 
@@ -589,6 +591,23 @@ def _psutil_read(proc: Any) -> ProcessInfo:
         open_files=tuple(sorted({f.path for f in opened})),
         written_files=tuple(sorted({f.path for f in opened if _psutil_written(f)})),
     )
+
+
+def parse_maps(data: bytes, held: set[str], limit: int = 2000) -> tuple[str, ...]:
+    """The regular files in /proc/PID/maps that are not already open files (at most ``limit``):
+    the path is the sixth field; deleted files and pseudo-paths ([heap], /dev/zero) are left out."""
+    found: dict[str, None] = {}
+    for line in data.split(b"\n"):
+        parts = line.split(None, 5)
+        if len(parts) < 6 or not parts[5].startswith(b"/"):
+            continue
+        path = os.fsdecode(parts[5])
+        if path.endswith(" (deleted)") or path.startswith(("/dev/", "/proc/", "/sys/", "/memfd:")) or path in held:
+            continue
+        found[path] = None
+        if len(found) >= limit:
+            break
+    return tuple(sorted(found))
 
 
 def _psutil_written(opened: Any) -> bool:

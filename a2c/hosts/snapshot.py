@@ -202,6 +202,7 @@ def process_to_json(proc: ProcessInfo) -> dict[str, Any]:
         ],
         "openFiles": list(proc.open_files),
         "writtenFiles": list(proc.written_files),
+        "mappedFiles": list(proc.mapped_files),
     }
 
 
@@ -223,6 +224,7 @@ def process_from_json(data: dict[str, Any]) -> ProcessInfo:
         ),
         open_files=tuple(data.get("openFiles", ())),
         written_files=_strings(data.get("writtenFiles")),
+        mapped_files=_strings(data.get("mappedFiles")),
     )
 
 

@@ -44,6 +44,8 @@ class ProcessInfo:
     # The open regular files it holds open for writing (a subset of open_files): where it keeps
     # state that must be writable in the image (a database file, a transaction log).
     written_files: tuple[str, ...] = ()
+    # Files mapped into its memory that no descriptor holds (a native library loaded through JNI).
+    mapped_files: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:

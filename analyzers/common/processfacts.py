@@ -40,6 +40,7 @@ def process_tail(entry: InventoryEntry, proc: ProcessInfo, host: Host, masked_en
         "exe": proc.exe,
         "userNames": {str(proc.uid): proc.username} if proc.username else {},
         "fileDescriptors": list(proc.open_files),
+        **({"mappedFiles": list(proc.mapped_files)} if proc.mapped_files else {}),
         "dependencies": {},
         "hostName": host.name,
         "analyzer": entry.analyzer_id,

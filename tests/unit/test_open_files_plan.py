@@ -38,3 +38,39 @@ def test_nothing_to_add_keeps_the_plan():
 def test_windows_plans_are_left_alone():
     plan = BuildPlan("a", "base", (), (), platform="windows")
     assert with_open_files(plan, _analysis(["/opt/x/a.jar"]), LocalHost()) is plan
+
+
+def test_maps_give_the_mapped_files_no_descriptor_holds():
+    from a2c.hosts.local import parse_maps
+
+    maps = (b"55d0-55d1 r--p 00000000 08:01 123 /usr/lib/jvm/java-17/bin/java\n"
+            b"7f00-7f01 r-xp 00000000 08:01 456 /opt/oracle/instantclient/libocijdbc21.so\n"
+            b"7f02-7f03 r--p 00000000 08:01 457 /opt/app/lib/app.jar\n"
+            b"7f04-7f05 rw-p 00000000 00:00 0 [heap]\n"
+            b"7f06-7f07 rw-s 00000000 00:05 9 /dev/zero (deleted)\n"
+            b"7f08-7f09 r--p 00000000 08:01 458 /tmp/old.so (deleted)\n")
+    assert parse_maps(maps, {"/opt/app/lib/app.jar"}) == ("/opt/oracle/instantclient/libocijdbc21.so",
+                                                          "/usr/lib/jvm/java-17/bin/java")
+
+
+def test_a_mapped_native_library_outside_the_layers_reaches_the_image():
+    plan = BuildPlan("a", "base", (CopyLayer("application", ("/srv/app",)),), ())
+    analysis = _analysis([])
+    analysis["analysisInfo"]["mappedFiles"] = ["/opt/oracle/instantclient/libocijdbc21.so", "/usr/lib/jvm/jdk/lib/libjava.so",
+                                               "/usr/lib/x86_64-linux-gnu/libc.so.6"]
+    result = with_open_files(plan, analysis, LocalHost())
+    assert result.layers[0].paths == ("/opt/oracle/instantclient/libocijdbc21.so",)
+
+
+def test_paths_the_command_line_names_reach_the_image(tmp_path):
+    from a2c.planning import command_line_paths
+
+    policy = tmp_path / "app.policy"
+    policy.write_text("grant {};")
+    assert command_line_paths(["java", f"-Djava.security.policy={policy}", "-cp", "/a.jar:/b.jar", "-Dx=file:/c/d",
+                               "-Djava.io.tmpdir=/tmp/x", "Main", "/etc/app.conf"]) == [
+        str(policy), "/a.jar", "/b.jar", "/c/d", "/etc/app.conf"]
+    plan = BuildPlan("a", "base", (CopyLayer("application", ("/srv/app",)),), ())
+    analysis = _analysis([])
+    analysis["analysisInfo"]["cmdline"] = ["java", f"-Djava.security.policy={policy}", "-Dmissing=/no/such", "Main"]
+    assert with_open_files(plan, analysis, LocalHost()).layers[0].paths == (str(policy),)
