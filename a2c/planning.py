@@ -61,7 +61,8 @@ def make_plan(analysis: dict[str, Any], host: Host, registry: Registry, source: 
     edit that the schema cannot require) is reported as that file's error, not as a crash."""
     analyzer = find_analyzer(analysis, registry, source)
     try:
-        return with_health_port(with_open_files(analyzer.plan(analysis, host), analysis, host), analysis)
+        plan = with_open_files(analyzer.plan(analysis, host), analysis, host)
+        return with_health_port(with_state_folders(plan, analysis), analysis)
     except (KeyError, IndexError) as exc:
         log.debug("plan of %s failed", analyzer.id, exc_info=True)
         missing = f"the field {exc}" if isinstance(exc, KeyError) else "an item of a list"
@@ -90,6 +91,7 @@ def with_open_files(plan: BuildPlan, analysis: dict[str, Any], host: Host) -> Bu
     from a2c.analyzers.common.logfiles import is_log_name
     from a2c.hosts.base import is_within
     from a2c.model import CopyLayer
+    from a2c.model.plan import OPENED_LAYER
 
     if plan.platform != "linux":
         return plan
@@ -115,8 +117,33 @@ def with_open_files(plan: BuildPlan, analysis: dict[str, Any], host: Host) -> Bu
         return plan
     extra += links_to(host, extra)
     layers = list(plan.layers)
-    layers.insert(max(len(layers) - 1, 0), CopyLayer("opened", tuple(dict.fromkeys(extra))))
+    layers.insert(max(len(layers) - 1, 0), CopyLayer(OPENED_LAYER, tuple(dict.fromkeys(extra))))
     return plan.replace(layers=tuple(layers))
+
+
+def with_state_folders(plan: BuildPlan, analysis: dict[str, Any]) -> BuildPlan:
+    """Whatever analyzer planned the image, analysisInfo.persistentStorage holds: each folder is
+    created writable by the run-time user, and left out of every layer that would copy it unless
+    its bakeContents is true (then its contents come, in a layer of their own if none holds it)."""
+    from a2c.analyzers.common.systemdirs import planned_storage
+    from a2c.hosts.base import is_within
+    from a2c.model import CopyLayer
+
+    storage = planned_storage(analysis["analysisInfo"].get("persistentStorage"))
+    if plan.platform != "linux" or not storage:
+        return plan
+    layers = []
+    for layer in plan.layers:
+        inside = tuple(p for p, bake in storage if not bake and any(is_within(p, q) for q in layer.paths))
+        if inside:
+            layer = dataclasses.replace(layer, excludes=tuple(dict.fromkeys(layer.excludes + inside)))
+        layers.append(layer)
+    held = [q for layer in layers for q in layer.paths]
+    baked = tuple(p for p, bake in storage if bake and not any(is_within(p, q) for q in held))
+    if baked:
+        layers.insert(max(len(layers) - 1, 0), CopyLayer("state", baked))
+    writable = tuple(dict.fromkeys(plan.writable_dirs + tuple(p for p, _ in storage)))
+    return plan.replace(layers=tuple(layers), writable_dirs=writable)
 
 
 def command_line_paths(cmdline: Any) -> list[str]:
@@ -124,17 +151,20 @@ def command_line_paths(cmdline: Any) -> list[str]:
     each part of a ``:`` list); not the scratch folders (``java.io.tmpdir`` and other temp keys)."""
     import posixpath
 
+    from a2c.analyzers.common.systemdirs import is_home
+
     found: list[str] = []
     for arg in list(cmdline)[1:] if isinstance(cmdline, (list, tuple)) else []:
         if not isinstance(arg, str):
             continue
         key, sep, rest = arg.partition("=")
-        if sep and arg.startswith("-") and any(w in key.lower() for w in ("tmp", "temp", "log")):
-            continue  # scratch and log folders: created writable, or sent to stdout, never copied
+        if sep and arg.startswith("-") and any(w in key.lower() for w in ("tmp", "temp", "log", "user.home")):
+            continue  # scratch, log and home folders: created writable, sent to stdout, never copied
         value = rest if sep and arg.startswith("-") else arg
         for part in value.split(":") if not value.startswith("file:") else [value[5:]]:
-            if part.startswith("/") and "\0" not in part and posixpath.normpath(part) not in ("/tmp", "/var/tmp", "/"):
-                found.append(posixpath.normpath(part))
+            path = posixpath.normpath(part) if part.startswith("/") and "\0" not in part else ""
+            if path and path not in ("/", "/tmp", "/var/tmp") and not is_home(path):
+                found.append(path)
     return list(dict.fromkeys(found))
 
 

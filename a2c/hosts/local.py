@@ -202,12 +202,12 @@ class ProcFS:
         try:
             fd = os.open(path, os.O_RDONLY)
             try:
-                data = os.read(fd, _CHUNK)
-                if len(data) == _CHUNK:  # a long command line or environment
-                    chunks = [data]
-                    while chunk := os.read(fd, _CHUNK):
-                        chunks.append(chunk)
-                    data = b"".join(chunks)
+                # Until end of file: a /proc file gives at most a page or so per read (maps,
+                # a long command line), whatever is asked for, so a short read is not the end.
+                chunks = []
+                while chunk := os.read(fd, _CHUNK):
+                    chunks.append(chunk)
+                data = b"".join(chunks)
             finally:
                 os.close(fd)
         except (FileNotFoundError, ProcessLookupError):
@@ -567,6 +567,7 @@ def _psutil_read(proc: Any) -> ProcessInfo:
         create_time = guard(proc.create_time, 0.0)
         conns = guard(connections, [])
         opened = guard(proc.open_files, [])
+        maps = guard(proc.memory_maps, [])
     listening: list[Socket] = []
     established: list[Connection] = []
     for conn in conns:
@@ -590,19 +591,29 @@ def _psutil_read(proc: Any) -> ProcessInfo:
         connections=tuple(established),
         open_files=tuple(sorted({f.path for f in opened})),
         written_files=tuple(sorted({f.path for f in opened if _psutil_written(f)})),
+        mapped_files=mapped_files((m.path for m in maps), {f.path for f in opened}),
     )
 
 
 def parse_maps(data: bytes, held: set[str], limit: int = 2000) -> tuple[str, ...]:
-    """The regular files in /proc/PID/maps that are not already open files (at most ``limit``):
-    the path is the sixth field; deleted files and pseudo-paths ([heap], /dev/zero) are left out."""
-    found: dict[str, None] = {}
+    """The regular files in /proc/PID/maps that are not already open files: the path is the
+    sixth field of each line."""
+    paths = []
     for line in data.split(b"\n"):
         parts = line.split(None, 5)
-        if len(parts) < 6 or not parts[5].startswith(b"/"):
+        if len(parts) == 6:
+            paths.append(os.fsdecode(parts[5]))
+    return mapped_files(paths, held, limit)
+
+
+def mapped_files(paths: Iterable[str], held: set[str], limit: int = 2000) -> tuple[str, ...]:
+    """Of the paths a process maps, the regular files not already among its open files (at most
+    ``limit``, sorted): deleted files and pseudo-paths ([heap], /dev/zero, memfd) are left out."""
+    found: dict[str, None] = {}
+    for path in paths:
+        if not path.startswith("/") or path.endswith(" (deleted)") or path in held:
             continue
-        path = os.fsdecode(parts[5])
-        if path.endswith(" (deleted)") or path.startswith(("/dev/", "/proc/", "/sys/", "/memfd:")) or path in held:
+        if path.startswith(("/dev/", "/proc/", "/sys/", "/memfd:")):
             continue
         found[path] = None
         if len(found) >= limit:

@@ -77,9 +77,9 @@ class Builder:
     def __init__(self, env: Any = None) -> None:
         self.env = env
 
-    def prepare(self, plan: BuildPlan) -> BuildPlan:
-        """The plan as this builder will build it (a base image pinned to its digest); called only
-        when an image is to be built."""
+    def prepare(self, plan: BuildPlan, host: Host | None = None) -> BuildPlan:
+        """The plan as this builder will build it from ``host``'s files (a base image pinned to its
+        digest, files the base already holds left out); called only when an image is to be built."""
         return plan
 
     def render(self, plan: BuildPlan, analysis: AnalysisHead, host: Host, source: str) -> dict[str, str]:

@@ -29,8 +29,18 @@ class DockerBuilder(Builder):
 
         return DockerEngine.connect()
 
-    def prepare(self, plan: BuildPlan) -> BuildPlan:
-        return plan.replace(base_image=self._engine().pinned_reference(plan.base_image))
+    def prepare(self, plan: BuildPlan, host: Host | None = None) -> BuildPlan:
+        from a2c.images.basefiles import without_base_files
+
+        engine = self._engine()
+        plan = plan.replace(base_image=engine.pinned_reference(plan.base_image))
+        if host is None:
+            return plan
+        plan, notes = without_base_files(plan, host, engine.file_digests)
+        for note in notes:
+            if self.env is not None:
+                self.env.reporter.detail(note)
+        return plan
 
     def render(self, plan: BuildPlan, analysis: AnalysisHead, host: Host, source: str) -> dict[str, str]:
         present = tuple(layer.name for layer in plan.layers if any(host.lstat(p) is not None for p in layer.paths))

@@ -8,6 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 
+# The layer of the files the process had open or mapped that no analyzer's layer holds (planning);
+# a builder may drop from it what the base image already holds byte for byte.
+OPENED_LAYER = "opened"
+
+
 @dataclass(frozen=True)
 class CopyLayer:
     """Host paths copied into the image at the same absolute paths, as one image layer.

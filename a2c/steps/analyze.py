@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from a2c.analyzers.common import changedfiles
 from a2c.analyzers.common.secrets import assign_env_vars
 from a2c.analyzers.registry import Registry
 from a2c.applications import locate_process
@@ -52,6 +53,8 @@ def analyze_application(workspace: Workspace, app_id: str, host: Host, registry:
     if analyzer is None:
         raise AppNotFound(f"no analyzer for application type {entry.application_type}",
                           "Install the analyzer plugin that listed this application.")
+    # Files that change while the analyzer reads and the probes ask are state (changedfiles).
+    watched = changedfiles.watch(host, [entry.base_dir, proc.cwd])
     try:
         result = analyzer.analyze(entry, proc, host)
     except A2CError:
@@ -73,6 +76,7 @@ def analyze_application(workspace: Workspace, app_id: str, host: Host, registry:
     probe_findings = parity.mark_incidental(document, host, guessed_port=analyzer.process_mode)
     probe_findings += parity.record(document, parity.probe_original(host, document))
     document["findings"] += [f.to_json() for f in probe_findings]
+    document["findings"] += [f.to_json() for f in record_changes(document, host, watched)]
     app_dir = workspace.app_dir(app_id)
     sbom_findings = write_sbom(workspace, app_dir, document, analyzer, host)
     document["findings"] += [f.to_json() for f in sbom_findings]
@@ -85,6 +89,18 @@ def analyze_application(workspace: Workspace, app_id: str, host: Host, registry:
     workspace.keep_previous(path)
     workspace.write_analysis(app_id, document)
     return AnalyzeResult(app_id, path, document, result.findings + tuple(probe_findings) + tuple(sbom_findings))
+
+
+def record_changes(document: dict[str, Any], host: Host, watched: changedfiles.Watch) -> list[Finding]:
+    """analysisInfo.persistentStorage gains the folders whose files changed during analysis."""
+    info = document["analysisInfo"]
+    files = changedfiles.changed(host, watched)
+    if not files and not watched.truncated:
+        return []
+    entries, findings = changedfiles.storage(files, watched, info, document["containerParameters"], host)
+    if entries:
+        info["persistentStorage"] = entries
+    return findings
 
 
 def add_ports(document: dict[str, Any], proc: ProcessInfo) -> None:

@@ -94,7 +94,7 @@ def containerize(env: Environment, app_id: str, host: Host, request: Containeriz
     plan = without_workspace(make_plan(document, host, env.analyzers, source), str(workspace.root), host)
     builder = env.builders.for_platform(plan.platform)
     if not request.artifacts_only and builder.builds_here:
-        plan = builder.prepare(plan)
+        plan = builder.prepare(plan, host)
     rendered = builder.render(plan, head, host, source)
     artifacts_dir = workspace.artifacts_dir(app_id)
     result.artifacts, result.kept_edited = write_artifacts(artifacts_dir, rendered, workspace, reuse=request.build_only)

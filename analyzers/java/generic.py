@@ -8,7 +8,7 @@ import re
 from typing import Any, Iterable, Mapping
 
 from a2c.analyzers.java.base import JavaAnalyzer
-from a2c.analyzers.common import configfiles, credstores, listeners, loopbackargs
+from a2c.analyzers.common import configfiles, credstores, listeners, loopbackargs, systemdirs
 from a2c.analyzers.common.safexml import UnsafeXML
 from a2c.analyzers.java import common, processmode
 from a2c.analyzers.java.jvm import is_java, parse_java_cmdline
@@ -90,7 +90,7 @@ def process_mode_plan(analysis: Mapping[str, Any], host: Host) -> BuildPlan:
     mode = info.get("processMode", {})
     paths = tuple(mode.get("paths", ())) + tuple(params.get("appSpecificFiles", ()))
     # Persistent storage is created writable; its contents are copied only when bakeContents says so.
-    storage = processmode.planned_storage(info.get("persistentStorage", []))
+    storage = systemdirs.planned_storage(info.get("persistentStorage", []))
     paths += tuple(p for p, bake in storage if bake and not any(is_within(p, q) for q in paths))
     # Credential stores stay out whatever the analysis says (the build context refuses them too).
     excludes = tuple(mode.get("excludes", ())) + tuple(params.get("appExcludedFiles", ())) + tuple(

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from a2c.analyzers.common import credstores, logfiles, statedirs
+from a2c.analyzers.common.systemdirs import NEVER, OS_DIRS, SYSTEM_DIRS, is_home as _is_home
 from a2c.analyzers.common.archives import BadArchive, open_zip, read_member
 from a2c.analyzers.common.properties import parse_manifest
 from a2c.analyzers.common.secrets import is_secret_name
@@ -37,19 +38,6 @@ from a2c.errors import HostError
 from a2c.hosts.base import Host, decode_text, is_within, join
 from a2c.model import Finding, ProcessInfo
 
-# Folders that are the operating system's or everybody's, never an application's own.
-SYSTEM_DIRS = frozenset({
-    "/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/libx32", "/media", "/mnt", "/opt",
-    "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/usr/bin", "/usr/lib", "/usr/local",
-    "/usr/local/bin", "/usr/local/lib", "/usr/sbin", "/usr/share", "/var", "/var/lib", "/var/log", "/var/tmp",
-    "/var/cache", "/var/run", "/var/spool", "/usr/share/java", "/usr/lib/jvm",
-})
-# Never copied, wherever they are: the kernel's views, sockets, runtime state, logs, the host's own
-# identity files, and every credential store on the system (credstores.SYSTEM_STORES; the stores
-# found by name or as key material are checked by ``credstores.credential_store_reason`` too).
-NEVER = ("/proc", "/sys", "/dev", "/run", "/var/run", "/var/log", "/var/cache", "/var/tmp", "/tmp/hsperfdata_",
-         "/etc/ssl", "/usr/share/zoneinfo", "/etc/localtime", "/etc/passwd", "/etc/group",
-         "/etc/hosts", "/etc/resolv.conf", "/etc/nsswitch.conf", "/etc/ld.so.cache") + tuple(credstores.SYSTEM_STORES)
 EXCLUDED_NAMES = ("*.log", "*.log.[0-9]*", "*.out", "*.swp", "*.swo", "*~", "*.pid", "swapfile", ".cache",
                   "__pycache__", ".git", ".svn", "core", "core.[0-9]*", "hs_err_pid*") + credstores.exclude_names()
 # Run-time folders directly inside an application folder: created empty and writable instead.
@@ -248,11 +236,6 @@ def _names_key_material(name: str) -> bool:
 
 def _in_home(path: str) -> bool:
     return path == "/root" or path.startswith("/root/") or (path.startswith("/home/") and path.count("/") >= 2)
-
-
-def _is_home(path: str) -> bool:
-    parts = path.strip("/").split("/")
-    return (parts[0] == "home" and len(parts) <= 2) or path == "/root"
 
 
 def fnmatch_any(name: str, patterns: Iterable[str]) -> bool:
@@ -508,7 +491,6 @@ def process_mode_info(proc: ProcessInfo, host: Host, command: JavaCommand, java_
 # -- persistent storage: the folders the process writes while it runs --------------------------
 
 # The operating system's own files: never an application's state (/usr/local is the admin's).
-OS_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/boot", "/etc/alternatives")
 # How collect() names the application's code in ``sources``; and code among the open files.
 CODE_SOURCES = ("-jar", "class path", "Class-Path of ")
 NAMED_SOURCES = ("-D", "argument", "environment ")
@@ -672,21 +654,3 @@ def _holds_code_finding(candidate: statedirs.Candidate, holding: list[str]) -> F
         f"it also holds {_listed(holding)}, which the application needs from the image: it is copied as it is and "
         f"made writable, not listed in analysisInfo.persistentStorage (a volume mounted there would hide them); "
         f"to mount its data from a volume, move the data to a folder of its own", candidate.path)
-
-
-def planned_storage(entries: Any) -> list[tuple[str, bool]]:
-    """(path, bakeContents) of analysisInfo.persistentStorage as the user left it: entries that are
-    not an absolute path, or name a system location, are ignored (the schema checks the shape;
-    this keeps an edited ``/etc`` from becoming a writable folder)."""
-    planned: list[tuple[str, bool]] = []
-    for entry in entries if isinstance(entries, list) else []:
-        path = entry.get("path") if isinstance(entry, dict) else None
-        if not isinstance(path, str) or not path.startswith("/") or "\0" in path:
-            continue
-        path = posixpath.normpath(path)
-        if path in SYSTEM_DIRS or path.startswith(NEVER) or any(is_within(path, n) for n in NEVER):
-            continue
-        if any(is_within(path, d) for d in OS_DIRS + ("/etc",)) and not is_within(path, "/usr/local"):
-            continue  # the OS's own folders never become writable for the application's group
-        planned.append((path, entry.get("bakeContents") is True))
-    return list(dict.fromkeys(planned))

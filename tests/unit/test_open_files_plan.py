@@ -74,3 +74,23 @@ def test_paths_the_command_line_names_reach_the_image(tmp_path):
     analysis = _analysis([])
     analysis["analysisInfo"]["cmdline"] = ["java", f"-Djava.security.policy={policy}", "-Dmissing=/no/such", "Main"]
     assert with_open_files(plan, analysis, LocalHost()).layers[0].paths == (str(policy),)
+
+
+def test_home_folders_on_the_command_line_stay_out():
+    """`-Duser.home=/home/app` or a home folder as an argument would bring the user's keys and
+    caches, never the application's files."""
+    from a2c.planning import command_line_paths
+
+    assert command_line_paths(["java", "-Duser.home=/home/app", "-Dapp.home=/opt/app", "/home/app", "/root",
+                               "--config=/home/app/conf/app.yml"]) == ["/opt/app", "/home/app/conf/app.yml"]
+
+
+def test_proc_files_are_read_to_their_end(tmp_path):
+    """/proc gives a page or so per read, whatever is asked: maps and long command lines must not
+    stop at the first short read."""
+    import os
+
+    from a2c.hosts.local import LocalHost
+
+    mapped = LocalHost().process(os.getpid()).mapped_files
+    assert any("libc" in p for p in mapped) and len(mapped) > 10
