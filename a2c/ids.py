@@ -50,3 +50,9 @@ def check_application_id(value: object, source: str) -> str:
                           "or write the archive again with `a2c extract`.")
     assert isinstance(value, str)
     return value
+
+
+def secret_parameter_name(app_id: str, env_var: str) -> str:
+    """The SSM parameter a secret's run-time variable is filled from: deployment.json's
+    ``valueFrom`` and ``a2c analyze --store-secrets`` name it alike, from here."""
+    return f"/a2c/{app_id}/{env_var}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 
 import click
 
@@ -25,10 +26,13 @@ def group() -> None:
     pass
 
 
-@group.command("app-deployment", epilog=epilog(['a2c generate app-deployment --application-id java-tomcat-1dd8e7ba', 'a2c generate app-deployment --application-id ID --push --profile migration --region eu-west-1', 'a2c generate app-deployment --application-id ID --push --registry 127.0.0.1:5000'], [ExitStatus.NOT_FOUND, ExitStatus.INVALID_FILE, ExitStatus.DOCKER_UNAVAILABLE, ExitStatus.BUILD_FAILED, ExitStatus.AWS, ExitStatus.NOT_SUPPORTED], env={'AWS_PROFILE': 'the AWS profile, after --profile', 'AWS_REGION': 'the AWS region, after --region (also AWS_DEFAULT_REGION)', 'AWS_ENDPOINT_URL': "botocore's endpoint override (and AWS_ENDPOINT_URL_<SERVICE>)", 'A2C_REGISTRY': 'push to this registry (like --registry)', 'DOCKER_HOST': "the Docker engine (docker's own variable)"}),
+@group.command("app-deployment", epilog=epilog(['a2c generate app-deployment --application-id java-tomcat-1dd8e7ba', 'a2c generate app-deployment --application-id ID --push --profile migration --region eu-west-1', 'a2c generate app-deployment --application-id ID --push --registry 127.0.0.1:5000', 'a2c generate app-deployment --application-id ID --push --deploy --profile migration', 'a2c generate app-deployment --application-id ID --deploy --yes --deploy-timeout 30', 'a2c generate app-deployment --application-id ID --deploy --kubeconfig ~/.kube/config'], [ExitStatus.NOT_FOUND, ExitStatus.INVALID_FILE, ExitStatus.DOCKER_UNAVAILABLE, ExitStatus.BUILD_FAILED, ExitStatus.AWS, ExitStatus.NOT_SUPPORTED], env={'AWS_PROFILE': 'the AWS profile, after --profile', 'AWS_REGION': 'the AWS region, after --region (also AWS_DEFAULT_REGION)', 'AWS_ENDPOINT_URL': "botocore's endpoint override (and AWS_ENDPOINT_URL_<SERVICE>)", 'A2C_REGISTRY': 'push to this registry (like --registry)', 'DOCKER_HOST': "the Docker engine (docker's own variable)", 'KUBECONFIG': 'with --deploy to EKS: the cluster (after --kubeconfig)'}),
                help="Write ID/deployment.json (if missing) and, from it, ID/EcsDeployment/: a "
                "CloudFormation template for a Fargate service behind an Application Load Balancer, and the task "
-               "definition. With --push, push the image to Amazon ECR first (needs AWS credentials).")
+               "definition. With --push, push the image to Amazon ECR first (needs AWS credentials). With --deploy, "
+               "deploy each folder: its CloudFormation stack through a change set (the changes printed, the stack's "
+               "events followed, its outputs printed), or for EKS its manifests with kubectl. The secrets "
+               "deployment.json names must exist in SSM or Secrets Manager first.")
 @click.option("--application-id", "app_id", shell_complete=complete_application_ids, required=True, metavar="ID", help="A containerized application.")
 @click.option("--image-uri", metavar="URI", help="Image the template runs (default: the ECR image when pushed, else the local name).")
 @click.option("--push", is_flag=True, help="Create the ECR repository if needed and push the image to it.")
@@ -39,13 +43,26 @@ def group() -> None:
 @click.option("--registry", metavar="HOST[:PORT][/PATH]", envvar="A2C_REGISTRY", callback=_registry,
               help="With --push: push to this registry (a mirror or pull-through proxy of ECR, or a local registry) "
                    "instead of the account's ECR registry, with the same ECR credentials. Also A2C_REGISTRY.")
+@click.option("--deploy", is_flag=True, help="Deploy what was generated: create or update the stack (ECS, ECS Express, "
+              "App Runner) or apply the manifests (EKS, with --kubeconfig).")
+@click.option("--yes", is_flag=True, help="With --deploy: delete and recreate a stack whose creation failed "
+              "(ROLLBACK_COMPLETE) without asking.")
+@click.option("--kubeconfig", metavar="PATH", help="With --deploy to EKS: the cluster to apply to (default: KUBECONFIG).")
+@click.option("--deploy-timeout", "deploy_timeout", type=click.IntRange(1, 24 * 60), default=60, show_default=True,
+              metavar="MINUTES", help="With --deploy: how long to follow each stack before giving up.")
 @click.pass_obj
 def app_deployment(app: AppContext, app_id: str, image_uri: str | None, push: bool, aws_profile: str | None,
-                   aws_region: str | None, registry: str | None) -> None:
+                   aws_region: str | None, registry: str | None, deploy: bool, yes: bool, kubeconfig: str | None,
+                   deploy_timeout: int) -> None:
     from a2c.steps import app_deployment as step
 
+    def confirm(question: str) -> bool:
+        return click.confirm(question, default=False, err=True)
+
     request = step.AppDeploymentRequest(app_id=app_id, image_uri=image_uri, push=push, aws_profile=aws_profile,
-                                        aws_region=aws_region, registry=registry)
+                                        aws_region=aws_region, registry=registry, deploy=deploy, yes=yes,
+                                        confirm=confirm if app.output.interactive and sys.stdin.isatty() else None,
+                                        kubeconfig=kubeconfig, deploy_timeout=deploy_timeout * 60.0)
     result = step.run(app.env, request)
 
     def human() -> None:
@@ -53,6 +70,11 @@ def app_deployment(app: AppContext, app_id: str, image_uri: str | None, push: bo
         for output in result.outputs:
             for path in output.files:
                 out.echo(f"  {path}")
-        out.next_steps(f"Review {result.deployment}", *[s for o in result.outputs for s in o.next_steps])
+        deployed = [o for o in result.outputs if o.stack_status not in ("", "NOT_DEPLOYED")]
+        steps = [f"Review {result.deployment}", *[s for o in result.outputs if o not in deployed for s in o.next_steps]]
+        if deployed:
+            steps.append(f"After editing {result.deployment}, run this command with --deploy again to update "
+                         "what it deployed")
+        out.next_steps(*steps)
 
     app.output.result(result.to_json(), human)

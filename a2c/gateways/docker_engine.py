@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
@@ -237,27 +239,173 @@ def _short(exc: BaseException) -> str:
     return str(text).strip().splitlines()[0][:300] if str(text).strip() else type(exc).__name__
 
 
+PUSH_ATTEMPTS = 3
+PUSH_BACKOFF = 2.0  # seconds before the second attempt, doubled before each next one
+# Failures worth another attempt: the network or the registry hiccupped, the request was sound.
+# Refusals (unauthorized, denied, unknown repository, tag invalid) are not retried.
+_TRANSIENT = re.compile(
+    r"connection reset|broken pipe|unexpected EOF|i/o timeout|timed? ?out|blob upload unknown"
+    r"|blob upload invalid|toomanyrequests|HTTP status: 5\d\d|\b50[0234]\b"
+    r"|internal server error|bad gateway|service unavailable|gateway timeout", re.I)
+
+
+def is_transient(message: str) -> bool:
+    """Whether a push failure is worth another attempt (network, 5xx, a lost blob upload)."""
+    return bool(_TRANSIENT.search(message))
+
+
+@dataclass(frozen=True)
+class PushedImage:
+    """What a push reported: the manifest digest names exactly the bytes pushed."""
+
+    repository: str
+    tag: str
+    digest: str
+
+    @property
+    def by_digest(self) -> str:
+        return f"{self.repository}@{self.digest}"
+
+
+class _TransientPushError(Exception):
+    """One attempt failed in a way another attempt may not."""
+
+
+_DONE = ("Pushed", "Layer already exists", "Mounted from")
+
+
+class PushProgress:
+    """The engine's push stream summarised: a line per layer when it is done, and the bytes
+    pushed at every quarter of the total, not each of the engine's many progress updates."""
+
+    def __init__(self, on_line: Callable[[str], None], step: int = 25) -> None:
+        self.on_line, self.step = on_line, step
+        self.sizes: dict[str, tuple[int, int]] = {}  # layer -> (bytes pushed, bytes in all)
+        self.done: dict[str, str] = {}
+        self.shown = 0  # the last quarter shown
+
+    def update(self, chunk: dict[str, Any]) -> None:
+        layer, status = str(chunk.get("id") or ""), str(chunk.get("status") or "")
+        if not layer:
+            if status:
+                self.on_line(status)  # "The push refers to …", "<tag>: digest: sha256:… size: …"
+            return
+        if status == "Pushing":
+            detail = chunk.get("progressDetail") or {}
+            self.sizes[layer] = (int(detail.get("current") or 0), int(detail.get("total") or 0))
+            self._show_total()
+        elif status.startswith(_DONE) and layer not in self.done:
+            self.done[layer] = status
+            self.on_line(f"{layer}: {status}")
+
+    def _show_total(self) -> None:
+        current = sum(c for c, _ in self.sizes.values())
+        total = sum(t for _, t in self.sizes.values())
+        if total <= 0:
+            return
+        quarter = min(100, current * 100 // total) // self.step
+        if quarter > self.shown:
+            self.shown = quarter
+            self.on_line(f"pushing {len(self.sizes)} layer(s): {current / 1e6:.1f} of {total / 1e6:.1f} MB "
+                         f"({quarter * self.step}%)")
+
+    def summary(self) -> str:
+        pushed = sum(1 for s in self.done.values() if s == "Pushed")
+        return f"{len(self.done)} layer(s): {pushed} pushed, {len(self.done) - pushed} already in the registry"
+
+
 def push_image(engine: DockerEngine, local: str, repository: str, tag: str, username: str, password: str,
-               on_line: Callable[[str], None]) -> str:
-    """Tag ``local`` as ``repository:tag`` and push it with basic auth (ECR's token); returns the pushed reference."""
-    from docker.errors import APIError, DockerException, ImageNotFound
+               on_line: Callable[[str], None], *, attempts: int = PUSH_ATTEMPTS,
+               sleep: Callable[[float], None] = time.sleep) -> PushedImage:
+    """Tag ``local`` as ``repository:tag`` and push it with basic auth (ECR's token). Transient
+    failures are tried again (``attempts`` in all, backing off); the digest the push reports is
+    returned for the caller to check against the registry."""
+    from docker.errors import DockerException, ImageNotFound
 
     try:
         engine.client.images.get(local).tag(repository, tag)
-        stream = engine.client.api.push(repository, tag=tag, stream=True, decode=True,
-                                        auth_config={"username": username, "password": password})
-        for chunk in stream:
-            if "error" in chunk:
-                raise BuildFailed(f"push of {repository}:{tag} failed: {chunk['error']}",
-                                  "The push uses ECR's token for the AWS profile a2c uses; check that profile's "
-                                  "ecr:GetAuthorizationToken and ecr:*Layer* permissions and the registry host.")
-            status = chunk.get("status", "")
-            if status:
-                on_line(f"{status} {chunk.get('progress', '')}".strip())
     except ImageNotFound as exc:
         raise BuildFailed(f"no local image {local} to push", "Run `a2c containerize` first.") from exc
-    except APIError as exc:
-        raise BuildFailed(f"push of {repository}:{tag} failed: {_short(exc)}", "Check the registry and credentials.") from exc
     except DockerException as exc:
         raise DockerUnavailable(f"lost the Docker engine during the push ({_short(exc)})", _HINT_UNAVAILABLE) from exc
-    return f"{repository}:{tag}"
+    for attempt in range(1, attempts + 1):
+        try:
+            return _push_once(engine, repository, tag, {"username": username, "password": password}, on_line)
+        except _TransientPushError as exc:
+            if attempt >= attempts:
+                raise BuildFailed(f"push of {repository}:{tag} failed {attempts} times: {exc}",
+                                  "The registry or the network kept failing; check the registry host and run "
+                                  "the command again (layers already pushed are not sent again).") from exc
+            delay = PUSH_BACKOFF * 2 ** (attempt - 1)
+            on_line(f"push attempt {attempt} of {attempts} failed ({exc}); trying again in {delay:.0f}s")
+            sleep(delay)
+    raise AssertionError("unreachable: attempts < 1")
+
+
+def _push_once(engine: DockerEngine, repository: str, tag: str, auth: dict[str, str],
+               on_line: Callable[[str], None]) -> PushedImage:
+    import requests.exceptions
+    from docker.errors import APIError, DockerException
+
+    progress, digest = PushProgress(on_line), ""
+    try:
+        for chunk in engine.client.api.push(repository, tag=tag, stream=True, decode=True, auth_config=auth):
+            if "error" in chunk:
+                _raise_push_error(repository, tag, chunk.get("errorDetail", {}).get("message") or chunk["error"])
+            digest = (chunk.get("aux") or {}).get("Digest") or digest
+            progress.update(chunk)
+    except APIError as exc:
+        _raise_push_error(repository, tag, _short(exc), exc)
+    except requests.exceptions.Timeout as exc:
+        raise _TransientPushError(f"the engine did not answer in time ({exc})") from exc
+    except (DockerException, requests.exceptions.ConnectionError) as exc:
+        raise DockerUnavailable(f"lost the Docker engine during the push ({_short(exc)})", _HINT_UNAVAILABLE) from exc
+    on_line(progress.summary())
+    if not digest:
+        raise BuildFailed(f"the push of {repository}:{tag} reported no manifest digest",
+                          "Check the Docker engine's version (the push must report the digest) and push again.")
+    return PushedImage(repository, tag, str(digest))
+
+
+def _raise_push_error(repository: str, tag: str, message: str, cause: BaseException | None = None) -> None:
+    message = str(message).strip()
+    if is_transient(message):
+        raise _TransientPushError(message) from cause
+    raise BuildFailed(f"push of {repository}:{tag} failed: {message}",
+                      "The push uses ECR's token for the AWS profile a2c uses; check that profile's "
+                      "ecr:GetAuthorizationToken and ecr:*Layer* permissions and the registry host.") from cause
+
+
+def registry_digest(engine: DockerEngine, reference: str, username: str, password: str) -> str:
+    """The manifest digest a registry serves for ``reference`` (``repo:tag``), asked through the
+    engine's distribution endpoint (the engine holds the registry's TLS and mirror settings)."""
+    from docker.errors import DockerException
+
+    try:
+        answer = engine.client.api.inspect_distribution(reference,
+                                                        auth_config={"username": username, "password": password})
+    except DockerException as exc:
+        raise BuildFailed(f"could not read back the manifest of {reference} from its registry: {_short(exc)}",
+                          "Check that the registry serves what it accepted (a proxy or mirror may not), "
+                          "then push again.") from exc
+    return str((answer.get("Descriptor") or {}).get("digest", ""))
+
+
+def image_id(engine: DockerEngine, name: str) -> str:
+    """The local image's id (``sha256:…``), "" when the engine does not have it."""
+    from docker.errors import DockerException
+
+    try:
+        return str(engine.client.images.get(name).id)
+    except DockerException:
+        return ""
+
+
+def repo_digests(engine: DockerEngine, name: str) -> list[str]:
+    """The ``repo@sha256:…`` names the engine records for a local image it pushed or pulled."""
+    from docker.errors import DockerException
+
+    try:
+        return [str(d) for d in engine.client.images.get(name).attrs.get("RepoDigests") or []]
+    except DockerException:
+        return []

@@ -12,10 +12,12 @@ from typing import Any
 
 from a2c.analyzers.common import changedfiles
 from a2c.analyzers.common.secrets import assign_env_vars
+from a2c.analyzers.common.secretvalues import read_secret_values
 from a2c.analyzers.registry import Registry
 from a2c.applications import locate_process
 from a2c.env import Environment
-from a2c.errors import A2CError, AppNotFound, crash_summary
+from a2c.errors import A2CError, AppNotFound, HostError, crash_summary
+from a2c.gateways.secretstore import StoredSecret, store_secrets
 from a2c.hosts.base import Host
 from a2c import parity
 from a2c.model import AnalyzerResult, Finding, ProcessInfo
@@ -32,6 +34,11 @@ REPORT_FILE = "report.txt"
 class AnalyzeRequest:
     app_id: str
     host: str = "local"
+    store_secrets: str | None = None  # "ssm" or "secretsmanager": put the secrets' values there
+    overwrite: bool = False  # replace values already stored under the same names
+    kms_key_id: str | None = None
+    aws_profile: str | None = None
+    aws_region: str | None = None
 
 
 @dataclass(frozen=True)
@@ -40,10 +47,24 @@ class AnalyzeResult:
     path: Path
     document: dict[str, Any]
     findings: tuple[Finding, ...]
+    stored_secrets: tuple[StoredSecret, ...] = ()  # with --store-secrets: where each value went
 
 
 def run(env: Environment, request: AnalyzeRequest) -> AnalyzeResult:
-    return analyze_application(env.workspace, request.app_id, env.open_host(request.host), env.analyzers)
+    host = env.open_host(request.host)
+    result = analyze_application(env.workspace, request.app_id, host, env.analyzers)
+    if request.store_secrets is None:
+        return result
+    # The values are read again on the host as it is now (analysis.json holds only masks), and
+    # go to the store alone: a process that is gone leaves its own secrets unread.
+    try:
+        proc: ProcessInfo | None = locate_process(env.workspace.inventory_entry(request.app_id), host, env.analyzers)[1]
+    except (AppNotFound, HostError):
+        proc = None
+    values = read_secret_values(result.document["analysisInfo"].get("secrets", []), host, proc)
+    stored = store_secrets(env.aws(request.aws_profile, request.aws_region), request.app_id, values,
+                           request.store_secrets, request.overwrite, request.kms_key_id)
+    return dataclasses.replace(result, stored_secrets=tuple(stored))
 
 
 def analyze_application(workspace: Workspace, app_id: str, host: Host, registry: Registry) -> AnalyzeResult:

@@ -3,11 +3,15 @@ analysis. The shared fields are written here; each registered target writes its 
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 from typing import Any, Mapping
 
 from a2c.errors import InvalidFile
+from a2c.gateways.aws import DEFAULT_KEEP_IMAGES, DEFAULT_TAG_MUTABILITY
 from a2c.generate.safe import env_var_name
+from a2c.ids import secret_parameter_name
 from a2c.model import AnalysisHead
 from a2c.progress import Reporter
 from a2c.targets.registry import Targets
@@ -33,7 +37,7 @@ def build_deployment(analysis: AnalysisHead | Mapping[str, Any], targets: Target
         # Each becomes a task's environment variable and an SSM parameter name.
         env_var_name(secret["envVar"], f"$.analysisInfo.secrets[{index}].envVar", source)
     secrets = list({
-        s["envVar"]: {"name": s["envVar"], "valueFrom": f"/a2c/{app_id}/{s['envVar']}", "foundIn": s["foundIn"]}
+        s["envVar"]: {"name": s["envVar"], "valueFrom": secret_parameter_name(app_id, s["envVar"]), "foundIn": s["foundIn"]}
         for s in reversed(analysis.secrets)  # one per variable: the first place it was found
     }.values())[::-1]
     document: dict[str, Any] = {
@@ -44,7 +48,7 @@ def build_deployment(analysis: AnalysisHead | Mapping[str, Any], targets: Target
         or [{"localPort": 8080, "protocol": "http"}],
         "environment": [],
         "secrets": secrets,
-        "ecrParameters": {"ecrRepoTag": analysis.image_tag},
+        "ecrParameters": ecr_parameters(analysis),
         "platform": analysis.platform,
         # State folders from the analysis: each mounted from EFS by default, or "none" (the
         # container's own disk, lost when the task stops).
@@ -55,6 +59,35 @@ def build_deployment(analysis: AnalysisHead | Mapping[str, Any], targets: Target
     for section, flag in targets.reserved().items():
         document[section] = {flag: False}
     return document
+
+
+def ecr_parameters(analysis: AnalysisHead) -> dict[str, Any]:
+    """The ECR settings of a new deployment.json: the repository a2c creates on push keeps its
+    tags immutable and the last DEFAULT_KEEP_IMAGES images (kmsKeyArn is added by hand)."""
+    return {"ecrRepoTag": default_repo_tag(analysis), "imageTagMutability": DEFAULT_TAG_MUTABILITY,
+            "keepImages": DEFAULT_KEEP_IMAGES}
+
+
+def default_repo_tag(analysis: AnalysisHead) -> str:
+    """The tag the image gets in ECR: the analysis's own ``imageTag`` when the user chose one,
+    else ``analysis-<first 12 hex digits of the analysis's SHA-256>``, never ``latest``.
+
+    An immutable repository (the default) takes a tag once, so the tag must name one image.
+    The image id (``sha-<id>``) would name it best, but deployment.json is written before the
+    image exists (--artifacts-only, Windows builds) and is kept afterwards, so the id is not
+    known here. The analysis is what the image is built from: the same analysis gives the same
+    tag whenever deployment.json is written again, an edited one (base image, ports, files)
+    another. The analysis time would do that too, but it changes on each ``a2c analyze`` of an
+    unchanged application and makes every file derived from it differ between runs; so
+    createdTime is left out of the digest. A rebuild from the same analysis that a repository
+    already holds under this tag is refused before the push, with ``sha-<image id>`` as the hint.
+    """
+    if analysis.image_tag and analysis.image_tag != "latest":
+        return analysis.image_tag
+    content = {k: v for k, v in analysis.document.items() if k != "createdTime"}
+    text = json.dumps({"applicationId": analysis.app_id, "image": analysis.image, "analysis": content},
+                      sort_keys=True, separators=(",", ":"), default=str)
+    return "analysis-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
 def ensure_deployment(workspace: Workspace, analysis: AnalysisHead, targets: Targets, reporter: Reporter) -> Path:

@@ -3,7 +3,6 @@ deployment.json's ecsParameters (written into EcsDeployment/)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any, Callable, ClassVar, Mapping
 
 from a2c import __version__
@@ -12,6 +11,7 @@ from a2c.generate import safe
 from a2c.generate.render import Quoted, render, to_json, trusted
 from a2c.model import AnalysisHead
 from a2c.targets.base import Target
+from a2c.targets.shared import ENV_NAME, LOG_RETENTION_DAYS, check_tag, ecr_path, secret_arn, stack_name_for
 
 # Fargate's allowed memory (MiB) per CPU unit setting.
 FARGATE_MEMORY = {
@@ -43,23 +43,19 @@ def check_fargate_size(cpu: int, memory: int, source: str) -> None:
         )
 
 
-# An SSM parameter name (letters, digits, _ . - and /), or the ARN of an SSM parameter or a
-# Secrets Manager secret (with an optional :json-key:version-stage:version-id suffix).
-SSM_NAME = r"/?[A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-]+)*"
-SECRET_ARN = r"arn:aws[a-z-]*:(?:ssm|secretsmanager):[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9/_+=.@:-]+"
-ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
-TAG_PUNCTUATION = "_.:/=+-@"
-
-
-def secret_arn(value_from: str, field: str = "$.secrets[*].valueFrom", source: str = "deployment.json") -> str:
-    """A CloudFormation expression (quoted YAML) for an SSM parameter name or a full ARN."""
-    if value_from.startswith("arn:"):
-        return to_json(safe.matches(value_from, SECRET_ARN, "SSM parameter or Secrets Manager ARN", field, source))
-    name = safe.matches(value_from, SSM_NAME, "SSM parameter name (letters, digits, _ . - and /)", field, source)
-    return "!Sub " + to_json("arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/" + name.lstrip("/"))
-
-
 ACM_ARN = r"arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[A-Za-z0-9-]+"
+KMS_KEY_ARN = r"arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+"
+S3_BUCKET = r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"
+S3_PREFIX = r"[A-Za-z0-9!_.*'()/-]{0,200}"
+# CloudWatch Logs' retention settings (days).
+FLUENT_BIT_IMAGE = "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable"
+# The ECS-optimized AMIs, by SSM public parameter: what the EC2 capacity launches.
+ECS_AMI_PARAMETERS = {
+    ("LINUX", "X86_64"): "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id",
+    ("LINUX", "ARM64"): "/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id",
+    ("WINDOWS", "X86_64"): "/aws/service/ami-windows-latest/Windows_Server-2022-English-Full-ECS_Optimized/image_id",
+}
+INSTANCE_TYPE = r"[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.[a-z0-9]+"
 # Target tracking metrics: deployment.json's name -> Application Auto Scaling's predefined metric.
 SCALING_METRICS = {"cpu": "ECSServiceAverageCPUUtilization", "memory": "ECSServiceAverageMemoryUtilization",
                    "requests": "ALBRequestCountPerTarget"}
@@ -94,15 +90,18 @@ def efs_volumes(deployment: Mapping[str, Any], source: str) -> list[dict[str, st
     return volumes
 
 
-def skipped_checks(certificate: str, public: bool, nlb: bool = False) -> dict[str, tuple[str, str]]:
+def skipped_checks(certificate: str, public: bool, nlb: bool = False, *, logs_key: bool = False,
+                   access_logs: bool = False, capacity: bool = False) -> dict[str, tuple[str, str]]:
     """checkov's checks this stack does not satisfy on purpose: id -> (resource, why). The
     template's Metadata skips these and the README lists them, from this one table."""
-    skipped = {
-        "CKV_AWS_158": ("LogGroup", "CloudWatch Logs encrypts the log group with an AWS-owned key; a customer-managed "
-                        "KMS key adds a key policy to maintain and $1/month, so it is left to the user."),
-        "CKV_AWS_91": ("LoadBalancer", "Access logs need an S3 bucket whose policy admits the region's load balancer "
-                       "account; turn them on (access_logs.s3.enabled) once you have one."),
-    }
+    skipped: dict[str, tuple[str, str]] = {}
+    if not logs_key:
+        skipped["CKV_AWS_158"] = ("LogGroup", "CloudWatch Logs encrypts the log group with an AWS-owned key; a "
+                                  "customer-managed key (ecsParameters.logging.kmsKeyArn) adds a key policy to maintain "
+                                  "and $1/month, so it is left to the user.")
+    if not access_logs:
+        skipped["CKV_AWS_91"] = ("LoadBalancer", "Access logs need an S3 bucket whose policy admits the region's load "
+                                 "balancer account; name yours in ecsParameters.accessLogs.bucket to turn them on.")
     if public:
         skipped["CKV_AWS_260"] = ("LoadBalancerSecurityGroup", "A public service answers its clients on its ports "
                                   + ("(port 80 only redirects to HTTPS)." if certificate else "from anywhere; restrict "
@@ -149,6 +148,51 @@ def check_scaling(scaling: Mapping[str, Any], source: str) -> dict[str, Any]:
     return {"min": low, "max": high, "policies": policies}
 
 
+def check_logging(logging: Mapping[str, Any], source: str) -> dict[str, Any]:
+    """ecsParameters.logging: awslogs (default) or FireLens, a retention CloudWatch offers, and a
+    KMS key for the log group when given."""
+    retention = logging.get("retentionDays", 30)
+    if retention not in LOG_RETENTION_DAYS or isinstance(retention, bool):
+        nearest = min(LOG_RETENTION_DAYS, key=lambda d: abs(d - retention) if isinstance(retention, int) else d)
+        raise InvalidFile(f"{source}: $.ecsParameters.logging.retentionDays: CloudWatch Logs does not keep logs for "
+                          f"{retention!r} days", f"Use one of {', '.join(map(str, LOG_RETENTION_DAYS))} "
+                          f"(the nearest is {nearest}).")
+    key = logging.get("kmsKeyArn", "")
+    if key:
+        safe.matches(key, KMS_KEY_ARN, "KMS key ARN", "$.ecsParameters.logging.kmsKeyArn", source)
+    return {"driver": logging.get("driver", "awslogs"), "retention": retention, "kms": key}
+
+
+def check_access_logs(access: Mapping[str, Any], source: str) -> dict[str, str]:
+    """ecsParameters.accessLogs: the load balancer's access logs, to a bucket the user owns."""
+    bucket = access.get("bucket", "")
+    if not bucket:
+        return {}
+    safe.matches(bucket, S3_BUCKET, "S3 bucket name", "$.ecsParameters.accessLogs.bucket", source)
+    prefix = safe.matches(access.get("prefix", ""), S3_PREFIX, "S3 key prefix", "$.ecsParameters.accessLogs.prefix",
+                          source)
+    return {"bucket": bucket, "prefix": prefix.strip("/")}
+
+
+def check_capacity(ecs: Mapping[str, Any], windows: bool, source: str) -> dict[str, Any]:
+    """ecsParameters.ec2 for the EC2 launch type (and every Windows image): the instances of the
+    cluster's Auto Scaling group."""
+    ec2 = ecs.get("ec2") or {}
+    instance_type = ec2.get("instanceType") or ("m5.large" if windows else "m6i.large")
+    safe.matches(instance_type, INSTANCE_TYPE, "EC2 instance type", "$.ecsParameters.ec2.instanceType", source)
+    low, high = ec2.get("minSize", 1), ec2.get("maxSize", 4)
+    if isinstance(low, bool) or isinstance(high, bool) or not (isinstance(low, int) and isinstance(high, int)) or \
+            not 0 <= low <= high or high < 1:
+        raise InvalidFile(f"{source}: $.ecsParameters.ec2: minSize {low!r} and maxSize {high!r} are not a range of "
+                          "instances", "Set 0 <= minSize <= maxSize and maxSize >= 1, e.g. 1 and 4.")
+    family = "WINDOWS" if windows else "LINUX"
+    architecture = ecs.get("cpuArchitecture", "X86_64")
+    if (family, architecture) not in ECS_AMI_PARAMETERS:
+        raise InvalidFile(f"{source}: $.ecsParameters.cpuArchitecture: Windows containers on ECS run on X86_64 only",
+                          'Set $.ecsParameters.cpuArchitecture to "X86_64".')
+    return {"instance_type": instance_type, "min": low, "max": high, "ami": ECS_AMI_PARAMETERS[(family, architecture)]}
+
+
 def _ports(deployment: Mapping[str, Any], source: str) -> int:
     ports = deployment.get("exposedPorts") or []
     if not ports:
@@ -156,13 +200,6 @@ def _ports(deployment: Mapping[str, Any], source: str) -> int:
                           "serves on", f'Edit {source} and set $.exposedPorts to [{{"localPort": 8080, "protocol": '
                           '"tcp"}] with the application\'s port.')
     return safe.port(ports[0].get("localPort"), "$.exposedPorts[0].localPort", source)
-
-
-def check_tag(text: str, field: str, source: str, shortest: int, longest: int) -> None:
-    """AWS tags: letters, digits, spaces and ``_ . : / = + - @``, of bounded length."""
-    if not shortest <= len(text) <= longest or not all(c.isalnum() or c == " " or c in TAG_PUNCTUATION for c in text):
-        raise safe.refusal(source, field, text, f"is not an AWS tag ({shortest}-{longest} letters, digits, spaces "
-                           f"and {TAG_PUNCTUATION})")
 
 
 def check_deployment(deployment: Mapping[str, Any], source: str) -> None:
@@ -183,13 +220,6 @@ def check_deployment(deployment: Mapping[str, Any], source: str) -> None:
         raise safe.refusal(source, "$.ecsParameters.desiredCount", count, "is not a task count")
 
 
-def ecr_path(deployment: Mapping[str, Any]) -> str:
-    """``repository:tag`` of the image in ECR: imageName's repository with ecrRepoTag."""
-    match = safe.IMAGE_REFERENCE.fullmatch(deployment["imageName"])
-    assert match is not None  # checked by check_deployment
-    return f"{match.group('name')}:{deployment['ecrParameters']['ecrRepoTag']}"
-
-
 def render_ecs(deployment: Mapping[str, Any], image_uri: str, source: str = "deployment.json") -> dict[str, str]:
     """``{relative path: text}`` for EcsDeployment/."""
     check_deployment(deployment, source)
@@ -200,11 +230,16 @@ def render_ecs(deployment: Mapping[str, Any], image_uri: str, source: str = "dep
     app_id = deployment["applicationId"]
     defaults = {"ecsFamily": app_id, "cpu": 1024, "memory": 2048, "desiredCount": 1, "publicApp": True}
     ecs = {**defaults, **ecs}
-    check_fargate_size(ecs["cpu"], ecs["memory"], source)
-    if ecs.get("launchType", "FARGATE") != "FARGATE":
-        raise InvalidFile(f"{source}: $.ecsParameters.launchType: {ecs['launchType']!r} is not rendered by this version "
-                          "of a2c (the EC2 capacity provider is not written yet)",
-                          'Set $.ecsParameters.launchType to "FARGATE".')
+    windows = deployment.get("platform") == "windows"
+    launch_type = "EC2" if windows else ecs.get("launchType", "FARGATE")
+    if launch_type == "FARGATE":
+        check_fargate_size(ecs["cpu"], ecs["memory"], source)
+    capacity = check_capacity(ecs, windows, source) if launch_type == "EC2" else {}
+    logging = check_logging(ecs.get("logging") or {}, source)
+    access_logs = check_access_logs(ecs.get("accessLogs") or {}, source)
+    secrets_key = ecs.get("secretsKmsKeyArn", "")
+    if secrets_key:
+        safe.matches(secrets_key, KMS_KEY_ARN, "KMS key ARN", "$.ecsParameters.secretsKmsKeyArn", source)
     scaling = check_scaling(ecs.get("autoScaling") or {}, source)
     certificate = (ecs.get("https") or {}).get("certificateArn", "")
     if certificate:
@@ -212,9 +247,24 @@ def render_ecs(deployment: Mapping[str, Any], image_uri: str, source: str = "dep
     reuse = ecs.get("reuseResources") or {}
     reuse_vpc = reuse.get("vpcId", "")
     subnets = reuse.get("subnetIds", [])
+    private_subnets = reuse.get("privateSubnetIds", []) if reuse_vpc else []
     if reuse_vpc and len(subnets) < 2:
         raise InvalidFile(f"{source}: $.ecsParameters.reuseResources.subnetIds: name at least two subnets of {reuse_vpc}",
                           "An Application Load Balancer needs subnets in two Availability Zones.")
+    if private_subnets and len(private_subnets) < 2:
+        raise InvalidFile(f"{source}: $.ecsParameters.reuseResources.privateSubnetIds: name at least two subnets of "
+                          f"{reuse_vpc}, or none", "Tasks run in two Availability Zones; an empty list puts them in "
+                          "subnetIds with public IP addresses.")
+    # A new VPC: tasks in private subnets behind NAT (one gateway, or one per zone); 0 puts them in
+    # the public subnets with public addresses (no NAT: cheaper, for trials).
+    nat_gateways = 0 if reuse_vpc else ecs.get("natGateways", 1)
+    if nat_gateways not in (0, 1, 2) or isinstance(nat_gateways, bool):
+        raise InvalidFile(f"{source}: $.ecsParameters.natGateways: {nat_gateways!r}",
+                          "0 (tasks in public subnets), 1 (one NAT gateway) or 2 (one per Availability Zone).")
+    private_tasks = bool(private_subnets) or (not reuse_vpc and nat_gateways > 0)
+    if launch_type == "EC2" and not reuse_vpc and not private_tasks:
+        raise InvalidFile(f"{source}: $.ecsParameters.natGateways: tasks on EC2 get no public address, so they need a "
+                          "NAT gateway to reach ECR and CloudWatch", "Set $.ecsParameters.natGateways to 1 or 2.")
     storage = efs_volumes(deployment, source)
     listeners = exposed(deployment, source)
     nlb = any(item["protocol"] == "tcp" for item in listeners)
@@ -230,9 +280,12 @@ def render_ecs(deployment: Mapping[str, Any], image_uri: str, source: str = "dep
     task_ports = list(dict.fromkeys(([item["port"] for item in listeners] if nlb else [port]) + [p for p in [
         safe.port(ecs["healthCheckPort"], "$.ecsParameters.healthCheckPort", source) if ecs.get("healthCheckPort") else 0]
         if p]))
-    skipped = skipped_checks(certificate, bool(ecs.get("publicApp", True)), nlb)
+    skipped = skipped_checks(certificate, bool(ecs.get("publicApp", True)), nlb, logs_key=bool(logging["kms"]),
+                             access_logs=bool(access_logs), capacity=bool(capacity))
     depends_on = ([f"Listener{i + 1}" for i in range(len(listeners))] if nlb else ["Listener"]) + (
-        ["StateMountTarget1", "StateMountTarget2"] if storage else [])
+        ["StateMountTarget1", "StateMountTarget2"] if storage else []) + (
+        ["ClusterCapacityProviders"] if launch_type == "EC2" else []) + (
+        [f"PrivateRoute{i}" for i in (1, 2)] if private_tasks and not reuse_vpc else [])
     reuse_cidr = reuse.get("vpcCidr", "")
     if reuse_vpc and not ecs.get("publicApp", True):
         if not reuse_cidr:
@@ -245,17 +298,25 @@ def render_ecs(deployment: Mapping[str, Any], image_uri: str, source: str = "dep
     resource_tags = [t for t in ecs.get("resourceTags", []) if t.get("key") not in ("", "example-key")]
     resource_tags.append({"key": "a2c-application-id", "value": app_id})
     secrets = [{"name": s["name"], "arn": trusted(secret_arn(s["valueFrom"]))} for s in deployment.get("secrets", [])]
+    http_app = not nlb or any(item["port"] == port and item["protocol"] == "http" for item in listeners)
     health_path = safe.http_path(ecs.get("healthCheckPath", "/"), "$.ecsParameters.healthCheckPath", source)
     health_port = safe.port(ecs["healthCheckPort"], "$.ecsParameters.healthCheckPort", source) \
         if ecs.get("healthCheckPort") else 0
     health_port = 0 if health_port == port else health_port  # the traffic port unless another answers
 
-    def tags(indent: int) -> Quoted:
+    def tags(indent: int, name: str = "", key: str = "Tags") -> Quoted:
+        """The stack's tags on one resource (``key``: the property some resources name otherwise),
+        with a Name tag when given."""
         pad = " " * indent
-        lines = [f"{pad}Tags:"]
-        for tag in resource_tags:
+        lines = [f"{pad}{key}:"]
+        for tag in ([{"key": "Name", "value": name}] if name else []) + resource_tags:
             lines += [f"{pad}  - Key: {to_json(tag['key'])}", f"{pad}    Value: {to_json(tag['value'])}"]
         return trusted("\n".join(lines))
+
+    access_log_attributes = trusted("\n".join(
+        f"        - Key: {key}\n          Value: {to_json(value)}" for key, value in (
+            ("access_logs.s3.enabled", "true"), ("access_logs.s3.bucket", access_logs["bucket"]),
+            ("access_logs.s3.prefix", access_logs["prefix"]))) if access_logs else "")
 
     template = render(
         "ecs/ecs-master.yml.j2",
@@ -280,72 +341,112 @@ def render_ecs(deployment: Mapping[str, Any], image_uri: str, source: str = "dep
         reuse_subnets=subnets,
         vpc_ref=trusted("!Ref VpcId" if reuse_vpc else "!Ref Vpc"),
         subnets_ref=trusted("!Ref SubnetIds" if reuse_vpc else "[!Ref PublicSubnet1, !Ref PublicSubnet2]"),
+        task_subnets_ref=trusted("!Ref PrivateSubnetIds" if private_subnets else "!Ref SubnetIds" if reuse_vpc else
+                                 "[!Ref PrivateSubnet1, !Ref PrivateSubnet2]" if private_tasks else
+                                 "[!Ref PublicSubnet1, !Ref PublicSubnet2]"),
+        private_subnets=private_subnets,
+        private_tasks=private_tasks,
+        nat_gateways=nat_gateways,
+        http_app=http_app,
+        launch_type=launch_type,
+        windows=windows,
+        capacity=capacity,
+        logging=logging,
+        fluent_bit_image=FLUENT_BIT_IMAGE,
+        access_logs=access_logs,
+        secrets_key=secrets_key,
         tags=tags,
+        resource_tags=resource_tags,
+        access_log_attributes=access_log_attributes,
         skips=skips_block(skipped),
         storage=storage,
         nlb=nlb,
         listeners=listeners,
         task_ports=task_ports,
         depends_on=depends_on,
-        mount_subnets=[trusted(f"!Select [{i}, !Ref SubnetIds]" if reuse_vpc else f"!Ref PublicSubnet{i + 1}")
+        mount_subnets=[trusted(f"!Select [{i}, !Ref PrivateSubnetIds]" if private_subnets else
+                               f"!Select [{i}, !Ref SubnetIds]" if reuse_vpc else
+                               f"!Ref PrivateSubnet{i + 1}" if private_tasks else f"!Ref PublicSubnet{i + 1}")
                        for i in (0, 1)],
     )
-    task_definition = {
-        "family": ecs["ecsFamily"],
-        "cpu": str(ecs["cpu"]),
-        "memory": str(ecs["memory"]),
-        "networkMode": "awsvpc",
-        "requiresCompatibilities": ["FARGATE"],
-        "containerDefinitions": [{
-            "name": app_id,
-            "image": image_uri or f"<account>.dkr.ecr.<region>.amazonaws.com/{deployment['imageName']}",
-            "essential": True,
-            "portMappings": [{"containerPort": port, "protocol": "tcp"}],
-            "environment": [{"name": e["name"], "value": e["value"]} for e in deployment.get("environment", [])],
-            "secrets": [{"name": s["name"], "valueFrom": s["valueFrom"]} for s in deployment.get("secrets", [])],
-        }],
-    }
+    from a2c.targets.secretslist import secrets_readme
+
     return {
+        **secrets_readme(deployment),
         "ecs-master.yml": template,
-        "task-definition.json": json.dumps(task_definition, indent=2) + "\n",
-        "README.md": ecs_readme(ecs, app_id, stack_name, bool(reuse_vpc), certificate, scaling, skipped),
+        "README.md": ecs_readme(ecs, app_id, stack_name, bool(reuse_vpc), certificate, scaling, skipped,
+                                launch_type=launch_type, capacity=capacity, nat_gateways=nat_gateways,
+                                private_tasks=private_tasks, nlb=nlb, logging=logging, access_logs=access_logs,
+                                windows=windows),
     }
+
+
+NAT_HOUR = 0.045  # USD per NAT gateway hour, us-east-1
+EC2_HOUR = {"m6i.large": 0.096, "m5.large": 0.096}  # USD per hour on demand, Linux; others count 0.10
+WINDOWS_LICENCE_HOUR = 0.092  # what Windows adds to a 2-vCPU instance
 
 
 def ecs_readme(ecs: Mapping[str, Any], app_id: str, stack_name: str, reuse_vpc: bool, certificate: str,
-               scaling: Mapping[str, Any], skipped: Mapping[str, tuple[str, str]]) -> str:
+               scaling: Mapping[str, Any], skipped: Mapping[str, tuple[str, str]], *, launch_type: str = "FARGATE",
+               capacity: Mapping[str, Any] | None = None, nat_gateways: int = 0, private_tasks: bool = False,
+               nlb: bool = False, logging: Mapping[str, Any] | None = None,
+               access_logs: Mapping[str, str] | None = None, windows: bool = False) -> str:
     """What the stack creates, a rough monthly cost (us-east-1 on-demand, 730 hours), the command
     that deploys it, and the checkov checks skipped on purpose."""
-    from a2c.targets.ecs_express import ALB_HOUR, FARGATE_GB_HOUR, FARGATE_VCPU_HOUR, HOURS, money
+    from a2c.targets.shared import ALB_HOUR, FARGATE_GB_HOUR, FARGATE_VCPU_HOUR, HOURS, money, readme
 
-    task_hour = ecs["cpu"] / 1024 * FARGATE_VCPU_HOUR + ecs["memory"] / 1024 * FARGATE_GB_HOUR
+    logging = logging or {"driver": "awslogs", "retention": 30, "kms": ""}
     count = int(ecs.get("desiredCount", 1))
-    creates = [("Your VPC and subnets" if reuse_vpc else "A VPC across two Availability Zones with public subnets"),
-               f"An Application Load Balancer ({'HTTPS with the ACM certificate, port 80 redirecting' if certificate else 'HTTP on port 80'};"
-               " invalid headers dropped)",
-               f"An ECS cluster, a Fargate task definition ({ecs['cpu']} CPU units, {ecs['memory']} MiB, "
-               f"{ecs.get('cpuArchitecture', 'X86_64')}) and a service with a deployment circuit breaker and rollback",
+    if reuse_vpc:
+        network = "Your VPC and subnets" + (" (tasks in the private subnets you named, without public addresses)"
+                                            if private_tasks else " (tasks with public addresses)")
+    elif private_tasks:
+        network = (f"A VPC across two Availability Zones: public subnets for the load balancer, private subnets for "
+                   f"the tasks, {nat_gateways} NAT gateway{'s' if nat_gateways > 1 else ''} for their way out")
+    else:
+        network = "A VPC across two Availability Zones with public subnets (tasks with public addresses, no NAT)"
+    balancer = ("A Network Load Balancer with a target group and listener per port" if nlb else
+                f"An Application Load Balancer ({'HTTPS with the ACM certificate, port 80 redirecting' if certificate else 'HTTP on port 80'};"
+                " invalid headers dropped)")
+    if access_logs:
+        balancer += f", access logs to s3://{access_logs['bucket']}/{access_logs.get('prefix', '')}"
+    if launch_type == "EC2" and capacity:
+        compute = (f"An ECS cluster on an Auto Scaling group of ECS-optimized {'Windows' if windows else 'Linux'} "
+                   f"instances ({capacity['instance_type']}, {capacity['min']}-{capacity['max']}) with a capacity "
+                   f"provider and managed scaling; the instance role is separate from the task roles")
+        instance_hour = EC2_HOUR.get(capacity["instance_type"], 0.1) + (WINDOWS_LICENCE_HOUR if windows else 0)
+        running = instance_hour * HOURS * max(int(capacity["min"]), 1)
+        running_text = f"{max(int(capacity['min']), 1)} {capacity['instance_type']} instance(s)"
+    else:
+        compute = "An ECS cluster"
+        running = (ecs["cpu"] / 1024 * FARGATE_VCPU_HOUR + ecs["memory"] / 1024 * FARGATE_GB_HOUR) * HOURS * count
+        running_text = f"{count} Fargate task(s)"
+    creates = [network, balancer,
+               f"{compute}, a task definition ({ecs['cpu']} CPU units, {ecs['memory']} MiB, "
+               f"{ecs.get('cpuArchitecture', 'X86_64')}, a container health check where the application speaks HTTP) "
+               f"and a service with a deployment circuit breaker and rollback",
                "The task execution role (reads exactly the secrets the task names) and the task role",
-               "A CloudWatch Logs group (30 days)"]
+               f"A CloudWatch Logs group ({logging['retention']} days"
+               + (", encrypted with your KMS key" if logging.get("kms") else "")
+               + (", fed by a FireLens log router" if logging.get("driver") == "firelens" else "") + ")"]
     if scaling.get("policies"):
         creates.append(f"Application Auto Scaling between {scaling['min']} and {scaling['max']} tasks on "
                        + ", ".join(p["name"] for p in scaling["policies"]))
-    lines = [f"# {app_id} on Amazon ECS (Fargate)", "", "## What the stack creates", "",
-             *[f"- {c}" for c in creates], "", "## Rough monthly cost", "",
-             f"About {money(task_hour * HOURS * count + ALB_HOUR * HOURS)} a month for {count} task(s) and the load "
-             f"balancer (us-east-1 on-demand: {FARGATE_VCPU_HOUR} USD per vCPU-hour, {FARGATE_GB_HOUR} USD per GB-hour, "
-             f"{ALB_HOUR} USD per load balancer hour, {HOURS} hours; LCUs, data transfer and logs not counted).", "",
-             "## Deploy", "", "From this folder:", "", "```sh",
-             f"aws cloudformation deploy --template-file ecs-master.yml --stack-name {stack_name} "
-             "--capabilities CAPABILITY_NAMED_IAM", "```", ""]
-    if skipped:
-        lines += ["## checkov checks skipped on purpose", "",
-                  *[f"- `{check}` ({resource}): {why}" for check, (resource, why) in skipped.items()], ""]
-    return "\n".join(lines)
+    monthly = running + ALB_HOUR * HOURS + NAT_HOUR * HOURS * (nat_gateways if private_tasks and not reuse_vpc else 0)
+    cost = [f"About {money(monthly)} a month for {running_text}, the load balancer"
+            + (f" and {nat_gateways} NAT gateway(s)" if private_tasks and not reuse_vpc and nat_gateways else "")
+            + f" (us-east-1 on-demand: {FARGATE_VCPU_HOUR} USD per vCPU-hour, {FARGATE_GB_HOUR} USD per GB-hour, "
+            f"{ALB_HOUR} USD per load balancer hour, {NAT_HOUR} USD per NAT gateway hour, {HOURS} hours; LCUs, data "
+            f"transfer and logs not counted)."]
+    after = ["The task definition is part of the stack (no separate task-definition.json: its roles and log group "
+             "exist only once the stack does); after a deploy, `aws ecs describe-task-definition --task-definition "
+             f"{ecs.get('ecsFamily', app_id)}` shows it as registered.", ""]
+    title = f"{app_id} on Amazon ECS ({'EC2' if launch_type == 'EC2' else 'Fargate'})"
+    return readme(title, creates, cost, "ecs-master.yml", stack_name, skipped, after_deploy=after)
 
 
 def default_stack_name(app_id: str) -> str:
-    return f"a2c-{app_id}-ECS"
+    return stack_name_for(app_id, "ECS")
 
 
 class EcsTarget(Target):
@@ -357,6 +458,7 @@ class EcsTarget(Target):
     description: ClassVar[str] = "Amazon ECS on Fargate behind an Application Load Balancer (CloudFormation)"
     schema_resource: ClassVar[tuple[str, str]] = ("a2c.schemas", "target-ecs.schema.json")
     default_on: ClassVar[bool] = True
+    platforms: ClassVar[tuple[str, ...]] = ("linux", "windows")  # Windows on EC2 container instances
 
     def defaults(self, analysis: AnalysisHead) -> dict[str, Any]:
         memory = analysis.recommended_memory_mib or 2048  # 2 GiB when the analyzer said nothing
@@ -373,12 +475,18 @@ class EcsTarget(Target):
             **({"healthCheckPort": analysis.health_check_port} if analysis.health_check_port else {}),
             "resourceTags": [{"key": "example-key", "value": "example-value"}],
             "reuseResources": {"vpcId": "", "subnetIds": []},
-            "launchType": "FARGATE",
+            "launchType": "EC2" if analysis.platform == "windows" else "FARGATE",  # Fargate runs no Windows here
             "cpuArchitecture": "X86_64",
             "autoScaling": {"minCapacity": 1, "maxCapacity": 4,
                             "targetTracking": [{"metric": "cpu", "target": 60}]},
             "https": {"certificateArn": ""},
             "enableExecuteCommand": False,
+            "natGateways": 1,
+            "logging": {"driver": "awslogs", "retentionDays": 30, "kmsKeyArn": ""},
+            "accessLogs": {"bucket": "", "prefix": ""},
+            "secretsKmsKeyArn": "",
+            "ec2": {"instanceType": "m5.large" if analysis.platform == "windows" else "m6i.large",
+                    "minSize": 1, "maxSize": 4},
         }
 
     def stack_name(self, deployment: Mapping[str, Any]) -> str:
@@ -388,5 +496,6 @@ class EcsTarget(Target):
         return render_ecs(deployment, image_uri, source)
 
     def next_steps(self, deployment: Mapping[str, Any], folder: str) -> list[str]:
-        return [f"aws cloudformation deploy --template-file {folder}/{self.main_file} --capabilities CAPABILITY_NAMED_IAM "
-                f"--stack-name {self.stack_name(deployment)}"]
+        from a2c.targets.shared import deploy_command
+
+        return [deploy_command(f"{folder}/{self.main_file}", self.stack_name(deployment))]

@@ -17,6 +17,7 @@ import hashlib
 import math
 import os
 import re
+from pathlib import Path
 from typing import Any, ClassVar, Mapping
 
 import jinja2
@@ -27,7 +28,8 @@ from a2c.generate.quoting import FILTERS, Quoted, UnsafeValue, finalize, to_json
 from a2c.generate.render import render, trusted
 from a2c.ids import check_application_id
 from a2c.model import AnalysisHead
-from a2c.targets.base import Target
+from a2c.progress import Reporter
+from a2c.targets.base import DeployOptions, DeployResult, Target
 from a2c.targets.ecs import ENV_NAME, check_tag, ecr_path, secret_arn
 
 ACM_ARN = r"arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[A-Za-z0-9-]+"
@@ -342,6 +344,11 @@ def render_eks(deployment: Mapping[str, Any], image_uri: str, source: str = "dep
                                 http=bool(http_ports), tcp=bool(tcp_ports), role_arn=bool(role_arn),
                                 secrets=bool(secrets), volumes=bool(volumes), file_system=bool(file_system),
                                 storage_class=storage_class, image_uri=image_uri)
+    from a2c.targets.ekscluster import render_cluster
+    from a2c.targets.secretslist import secrets_readme
+
+    files.update(render_cluster(deployment, "default", app, {"a2c-application-id": app_id}, source))
+    files.update(secrets_readme(deployment))
     return dict(sorted(files.items()))
 
 
@@ -411,4 +418,41 @@ class EksTarget(Target):
     def next_steps(self, deployment: Mapping[str, Any], folder: str) -> list[str]:
         name = kube_name(deployment["applicationId"])
         return [f"kubectl apply -f {folder}", f"or: helm install {name} {folder}/chart"]
+
+    def deploy(self, deployment: Mapping[str, Any], folder: Path, aws: Any, reporter: Reporter,
+               options: DeployOptions) -> DeployResult:
+        """``kubectl apply -f`` the manifests to the cluster of ``options.kubeconfig``. Without a
+        kubeconfig or kubectl, say so and print the commands that do it (a2c creates no cluster)."""
+        import shlex
+        import shutil
+        import subprocess
+
+        from a2c.targets.stack import DeployFailed
+
+        config = ["--kubeconfig", options.kubeconfig] if options.kubeconfig else []
+        apply = ["kubectl", *config, "apply", "-f", str(folder)]
+        helm = ["helm", "install", kube_name(deployment["applicationId"]), str(folder / "chart"), *config]
+        kubectl = shutil.which("kubectl")
+        if not options.kubeconfig or kubectl is None:
+            why = ("kubectl is not on PATH" if options.kubeconfig
+                   else "no kubeconfig was given (--kubeconfig PATH or KUBECONFIG)")
+            reporter.warn(f"The EKS manifests in {folder} were not applied: {why}. Apply them to your cluster with:\n"
+                          f"  {shlex.join(apply)}\n  or: {shlex.join(helm)}")
+            return DeployResult("", "NOT_DEPLOYED")
+        try:
+            done = subprocess.run([kubectl, *apply[1:]], capture_output=True, text=True, timeout=options.timeout,
+                                  check=False)
+        except subprocess.TimeoutExpired as exc:
+            raise DeployFailed(f"kubectl apply -f {folder} did not finish within {options.timeout / 60:g} minutes",
+                               "Check that the cluster answers (`kubectl cluster-info`), then run the command "
+                               "again.") from exc
+        for line in done.stdout.splitlines():
+            reporter.step(line)
+        if done.returncode != 0:
+            error = " ".join(done.stderr.split())[-500:] or f"exit status {done.returncode}"
+            raise DeployFailed(f"kubectl apply -f {folder} failed: {error}",
+                               f"Fix the cause (the cluster in {options.kubeconfig}, its add-ons in "
+                               f"{folder}/README.md), then run the command again, or apply by hand: "
+                               f"{shlex.join(apply)}")
+        return DeployResult("", "APPLIED")
 

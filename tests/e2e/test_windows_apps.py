@@ -50,11 +50,22 @@ def test_iis_and_services_through_the_cli(run_a2c, workspace, tmp_path):
     assert result.json()["contextFiles"] > 0
 
 
-def test_generate_refuses_linux_fargate_for_a_windows_site(run_a2c, workspace, tmp_path):
+def test_a_windows_site_deploys_to_ecs_on_windows_instances_and_nowhere_linux_only(run_a2c, workspace, tmp_path):
     snapshot = FIXTURES / "snapshots" / "iis-host"
     sites = run_a2c("--json", "inventory", "--type", "iis", "--snapshot", str(snapshot)).json()
     site = next(iter(sites))
     assert run_a2c("analyze", "--application-id", site, "--snapshot", str(snapshot)).exit_code == 0
     result = run_a2c("generate", "app-deployment", "--application-id", site)
-    assert result.exit_code == ExitStatus.NOT_SUPPORTED and "is a Windows application" in result.stderr
-    assert not (workspace / site / "EcsDeployment").exists()
+    assert result.exit_code == 0, result
+    template = (workspace / site / "EcsDeployment" / "ecs-master.yml").read_text()
+    assert "Windows_Server-2022-English-Full-ECS_Optimized" in template and "AWS::ECS::CapacityProvider" in template
+    assert "LaunchType: FARGATE" not in template
+    deployment_path = workspace / site / "deployment.json"
+    deployment = json.loads(deployment_path.read_text())
+    assert deployment["platform"] == "windows" and deployment["ecsParameters"]["launchType"] == "EC2"
+    deployment["ecsExpressParameters"]["createEcsExpressArtifacts"] = True
+    deployment_path.write_text(json.dumps(deployment))
+    refused = run_a2c("generate", "app-deployment", "--application-id", site)
+    assert refused.exit_code == ExitStatus.NOT_SUPPORTED and "is a Windows application" in refused.stderr
+    assert "createEcsExpressArtifacts to false" in refused.stderr
+    assert not (workspace / site / "EcsExpressDeployment").exists()

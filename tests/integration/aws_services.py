@@ -226,6 +226,11 @@ auth:
 """
 
 
+MANIFEST_TYPES = ", ".join((
+    "application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.oci.image.manifest.v1+json", "application/vnd.docker.distribution.manifest.v2+json"))
+
+
 @dataclass
 class Registry:
     """A distribution registry on 127.0.0.1 that takes basic auth for one user."""
@@ -253,6 +258,14 @@ class Registry:
 
     def tags(self, name: str) -> tuple[int, Any]:
         return self.get(f"/v2/{name}/tags/list")
+
+    def manifest_digest(self, name: str, reference: str) -> str:
+        """The digest the registry itself names for ``name:reference`` (its Docker-Content-Digest)."""
+        status, headers, body = _http("GET", f"{self.url}/v2/{name}/manifests/{reference}",
+                                      auth=(self.user, self.password), headers={"Accept": MANIFEST_TYPES})
+        if status != 200:
+            raise ServiceError(f"the registry has no manifest {name}:{reference} ({status}: {body[:200]!r})")
+        return {k.lower(): v for k, v in headers.items()}["docker-content-digest"]
 
     def stop(self) -> None:
         self.process.stop()

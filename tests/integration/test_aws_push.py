@@ -19,6 +19,7 @@ What these stand-ins cannot check:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -49,7 +50,7 @@ REGION = "us-east-1"
 def app_image(docker_client):
     """The local image a2c containerize would have built: busybox tagged as the app's image.
 
-    Afterwards removes the tags this test made (the local name and every ``<registry>/APP_ID``
+    Afterwards removes the tags this test made (the local name and every ``<registry>/APP_ID:*``
     tag the push added), never the source image.
     """
     from docker.errors import ImageNotFound, NotFound
@@ -62,7 +63,7 @@ def app_image(docker_client):
     yield source
     source.reload()
     for ref in source.tags:
-        if ref == LOCAL_IMAGE or re.fullmatch(rf"127\.0\.0\.1:\d+/{re.escape(APP_ID)}:{re.escape(TAG)}", ref):
+        if ref == LOCAL_IMAGE or re.fullmatch(rf"127\.0\.0\.1:\d+/(?:team/)?{re.escape(APP_ID)}:[A-Za-z0-9_.-]+", ref):
             try:
                 docker_client.images.remove(ref, noprune=True)
             except (ImageNotFound, NotFound):
@@ -176,23 +177,32 @@ def test_push_creates_repository_pushes_image_and_templates_it(workspace, run_a2
 
     assert result.exit_code == 0, result
     output = result.json()
-    pushed = f"{ecr_registry.address}/{APP_ID}:{TAG}"
-    assert output["imageUri"] == pushed, output
     app_dir = workspace / APP_ID
     deployment = json.loads((app_dir / "deployment.json").read_text())  # written by the product
+    tag = deployment["ecrParameters"]["ecrRepoTag"]
+    assert tag != "latest" and tag.startswith("analysis-"), deployment["ecrParameters"]
+    digest = ecr_registry.manifest_digest(APP_ID, tag)
+    pushed = f"{ecr_registry.address}/{APP_ID}@{digest}"
+    assert output["imageUri"] == pushed, (output, digest)
 
-    # The ECR repository exists in (moto's) ECR.
+    # The ECR repository exists in (moto's) ECR, created as a2c's defaults say. moto only stores
+    # these settings: it never scans, expires images, or refuses a tag pushed twice.
     ecr = moto.client("ecr")
     try:
         repositories = ecr.describe_repositories(repositoryNames=[APP_ID])["repositories"]
+        policy = json.loads(ecr.get_lifecycle_policy(repositoryName=APP_ID)["lifecyclePolicyText"])
     finally:
         ecr.close()
     assert [r["repositoryName"] for r in repositories] == [APP_ID]
     assert repositories[0]["imageScanningConfiguration"]["scanOnPush"] is True
+    assert repositories[0]["imageTagMutability"] == "IMMUTABLE"
+    assert repositories[0]["encryptionConfiguration"] == {"encryptionType": "AES256"}
+    assert [r["selection"] for r in policy["rules"]] == [
+        {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 20}], policy
 
     # The image really is in the registry, under the password moto's token carries.
     status, tags = ecr_registry.tags(APP_ID)
-    assert status == 200 and TAG in tags["tags"], (status, tags)
+    assert status == 200 and tag in tags["tags"], (status, tags)
     skopeo = shutil.which("skopeo")
     if skopeo is None:
         missing("skopeo", "apt-get install -y skopeo")
@@ -202,6 +212,7 @@ def test_push_creates_repository_pushes_image_and_templates_it(workspace, run_a2
     assert inspect.returncode == 0, inspect.stderr
     manifest = json.loads(inspect.stdout)
     assert manifest["config"]["digest"] == app_image.id, "the registry holds another image than the local one"
+    assert f"sha256:{hashlib.sha256(inspect.stdout.encode()).hexdigest()}" == digest, "the URI names other bytes"
     status, _ = ecr_registry.get(f"/v2/{APP_ID}/tags/list", auth=(ecr_registry.user, "wrong"))
     assert status == 401, "the registry must refuse other passwords, else this test proves nothing about auth"
 
@@ -220,8 +231,9 @@ def test_push_creates_repository_pushes_image_and_templates_it(workspace, run_a2
     assert match, f"{SECRET_ENV} does not point at an SSM parameter ARN: {arn}"
     value_from = next(s["valueFrom"] for s in deployment["secrets"] if s["name"] == SECRET_ENV)
     assert match.group(1) == value_from, (arn, value_from)
-    task_json = json.loads((app_dir / "EcsDeployment" / "task-definition.json").read_text())
-    assert task_json["containerDefinitions"][0]["image"] == pushed
+    task_definition = app_dir / "EcsDeployment" / "task-definition.json"  # not every version writes one
+    if task_definition.exists():
+        assert json.loads(task_definition.read_text())["containerDefinitions"][0]["image"] == pushed
 
     lint = subprocess.run([*cfn_lint_command(), str(template_path)], capture_output=True, text=True, timeout=300)
     assert lint.returncode & 2 == 0, f"cfn-lint found errors (exit {lint.returncode}):\n{lint.stdout}{lint.stderr}"
@@ -275,3 +287,201 @@ def test_push_without_aws_credentials_exits_10(workspace, run_a2c, docker_client
         assert len(hints) == 1 and ("aws configure" in hints[0] or "profile" in hints[0]), result
         assert "Traceback" not in result.stderr, result
     assert not (workspace / APP_ID / "EcsDeployment").exists()
+
+
+# -- ECR settings, refusals and the digest check -------------------------------------------------
+
+class RecordingReporter:
+    """The steps, details and warnings a push reports, kept for the assertions."""
+
+    def __init__(self) -> None:
+        self.steps: list[str] = []
+        self.details: list[str] = []
+        self.warnings: list[str] = []
+
+    def step(self, message: str) -> None:
+        self.steps.append(message)
+
+    def detail(self, message: str) -> None:
+        self.details.append(message)
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
+
+@pytest.fixture
+def in_process_aws(monkeypatch, aws_env, moto):
+    """AwsClients in this process, pointed at moto server by botocore's standard AWS_ENDPOINT_URL."""
+    from a2c.gateways.aws import AwsClients
+
+    for key, value in {**aws_env, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                       "AWS_ENDPOINT_URL": moto.url}.items():
+        monkeypatch.setenv(key, value)
+    return AwsClients(region=REGION)
+
+
+@pytest.fixture
+def engine(docker_client):
+    from a2c.gateways.docker_engine import DockerEngine
+
+    return DockerEngine(docker_client)
+
+
+def test_repository_is_created_with_the_ecr_parameters(in_process_aws, engine, app_image, moto, ecr_registry):
+    """deployment.json's ecrParameters shape a new repository: KMS key, mutability, images kept.
+
+    Read back through moto, which stores them but checks none: it accepts a KMS key ARN that
+    no KMS holds, never expires an image by the lifecycle rule, never scans, and would take the
+    same tag twice even in an IMMUTABLE repository. The push itself lands in the local registry.
+    """
+    from a2c.images.push import push_to_ecr
+
+    key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    parameters = {"ecrRepoTag": "release-1", "imageTagMutability": "MUTABLE", "keepImages": 5, "kmsKeyArn": key,
+                  "ecrRepositoryName": f"team/{APP_ID}"}
+    reporter = RecordingReporter()
+
+    uri = push_to_ecr(in_process_aws, lambda: engine, LOCAL_IMAGE, "release-1", reporter, ecr_registry.address,
+                      ecr_parameters=parameters)
+
+    ecr = moto.client("ecr")
+    try:
+        repository = ecr.describe_repositories(repositoryNames=[f"team/{APP_ID}"])["repositories"][0]
+        policy = json.loads(ecr.get_lifecycle_policy(repositoryName=f"team/{APP_ID}")["lifecyclePolicyText"])
+        tags = ecr.list_tags_for_resource(resourceArn=repository["repositoryArn"])["tags"]
+    finally:
+        ecr.close()
+    assert repository["imageTagMutability"] == "MUTABLE"
+    assert repository["imageScanningConfiguration"] == {"scanOnPush": True}
+    assert repository["encryptionConfiguration"] == {"encryptionType": "KMS", "kmsKey": key}
+    assert policy["rules"][0]["selection"] == {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 5}
+    assert policy["rules"][0]["action"] == {"type": "expire"}
+    assert {"Key": "a2c-generated", "Value": "true"} in tags, tags
+    assert uri == f"{ecr_registry.address}/team/{APP_ID}@{ecr_registry.manifest_digest(f'team/{APP_ID}', 'release-1')}"
+    assert any("Created ECR repository" in s and "keeps the last 5 images" in s for s in reporter.steps), reporter.steps
+    assert any(re.fullmatch(r"[0-9a-f]{12}: (Pushed|Layer already exists|Mounted from \S+)", d)
+               for d in reporter.details), reporter.details
+    assert sum("pushing" in d for d in reporter.details) <= 4, "byte progress must be summarised"
+
+
+def test_existing_repository_is_used_as_it_is(in_process_aws, engine, app_image, moto, ecr_registry):
+    """A repository that exists keeps its settings, even when they differ from a2c's; the
+    differences are reported. It is MUTABLE, so ``latest`` is allowed there.
+
+    moto cannot show what ECR would do with the settings (no scanning, no expiry), only that
+    a2c changed none of them: no put_lifecycle_policy, no put_image_tag_mutability.
+    """
+    from a2c.images.push import push_to_ecr
+
+    ecr = moto.client("ecr")
+    try:
+        ecr.create_repository(repositoryName=APP_ID, imageTagMutability="MUTABLE",
+                              imageScanningConfiguration={"scanOnPush": False})
+        reporter = RecordingReporter()
+        uri = push_to_ecr(in_process_aws, lambda: engine, LOCAL_IMAGE, TAG, reporter, ecr_registry.address,
+                          ecr_parameters={"ecrRepoTag": TAG})
+        repository = ecr.describe_repositories(repositoryNames=[APP_ID])["repositories"][0]
+        with pytest.raises(ecr.exceptions.LifecyclePolicyNotFoundException):
+            ecr.get_lifecycle_policy(repositoryName=APP_ID)
+    finally:
+        ecr.close()
+    assert repository["imageTagMutability"] == "MUTABLE"
+    assert repository["imageScanningConfiguration"] == {"scanOnPush": False}
+    assert uri == f"{ecr_registry.address}/{APP_ID}@{ecr_registry.manifest_digest(APP_ID, TAG)}"
+    assert len(reporter.warnings) == 1, reporter.warnings
+    warning = reporter.warnings[0]
+    for difference in ("tag mutability MUTABLE (asked IMMUTABLE)", "scan on push off", "no lifecycle policy"):
+        assert difference in warning, warning
+    assert not any("Created" in s for s in reporter.steps), reporter.steps
+
+
+def test_latest_is_refused_for_an_immutable_repository(workspace, run_a2c, app_image, aws_env, moto, ecr_registry):
+    """deployment.json's ecrRepoTag ``latest`` with the default IMMUTABLE repository is refused
+    before anything happens: no repository is created, nothing is pushed, and the hint names
+    this image's own tag.
+
+    ECR would take the first push and refuse the second; moto does not enforce immutability at
+    all, so the refusal is a2c's own check, proved here, not ECR's.
+    """
+    write_analysis(workspace)
+    env = {**aws_env, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+           "AWS_ENDPOINT_URL": moto.url}
+    args = ["--json", "generate", "app-deployment", "--application-id", APP_ID, "--region", REGION]
+    assert run_a2c(*args, env=env).exit_code == 0  # writes deployment.json, pushes nothing
+    path = workspace / APP_ID / "deployment.json"
+    deployment = json.loads(path.read_text())
+    deployment["ecrParameters"] = {"ecrRepoTag": "latest"}  # as App2Container wrote it
+    path.write_text(json.dumps(deployment, indent=2))
+    _, before = ecr_registry.tags(APP_ID)
+
+    result = run_a2c(*args, "--push", "--registry", ecr_registry.address, env=env)
+
+    assert result.exit_code == 6, result
+    report = result.json()
+    assert "latest" in report["error"] and "IMMUTABLE" in report["error"], report
+    assert f"sha-{app_image.id.split(':')[1][:12]}" in report["hint"] and "MUTABLE" in report["hint"], report
+    ecr = moto.client("ecr")
+    try:
+        assert ecr.describe_repositories()["repositories"] == [], "refused before the repository was created"
+    finally:
+        ecr.close()
+    assert ecr_registry.tags(APP_ID)[1] == before, "nothing may be pushed"
+
+
+def _other_image(docker_client):
+    """An image that differs from the app's (one label more), built from the same source image."""
+    import io
+
+    dockerfile = f"FROM {SOURCE_IMAGE}\nLABEL com.a2c.test=other\n".encode()
+    image, _ = docker_client.images.build(fileobj=io.BytesIO(dockerfile), tag="a2c-test/push-other:1", rm=True)
+    return image
+
+
+def test_digest_mismatch_is_detected(engine, docker_client, app_image, ecr_credentials, ecr_registry):
+    """Two pushes race for one tag in a registry that allows it (the local one is mutable, like a
+    MUTABLE ECR repository): the first push's digest is no longer what the registry serves for the
+    tag, and the check says so. The digest is read back through the engine's distribution endpoint,
+    as for any ``--registry``; moto's describe_images is not used (moto computes no manifest digest
+    of its own for images pushed elsewhere)."""
+    from a2c.gateways.docker_engine import push_image, registry_digest
+    from a2c.images.push import DigestMismatch, check_digest
+
+    user, password = ecr_credentials
+    repository = f"{ecr_registry.address}/{APP_ID}"
+    other = _other_image(docker_client)
+    try:
+        first = push_image(engine, LOCAL_IMAGE, repository, "race", user, password, lambda line: None)
+        assert registry_digest(engine, f"{repository}:race", user, password) == first.digest  # positive control
+        second = push_image(engine, "a2c-test/push-other:1", repository, "race", user, password, lambda line: None)
+        served = registry_digest(engine, f"{repository}:race", user, password)
+    finally:
+        for ref in (f"{repository}:race", "a2c-test/push-other:1"):
+            docker_client.images.remove(ref, noprune=True)
+    assert second.digest != first.digest and served == second.digest == ecr_registry.manifest_digest(APP_ID, "race")
+    with pytest.raises(DigestMismatch) as raised:
+        check_digest(f"{repository}:race", first.digest, served)
+    assert first.digest in raised.value.message and served in raised.value.message and raised.value.hint
+    assert other.id != app_image.id
+
+
+def test_ecr_image_digest_reads_describe_images(in_process_aws, moto):
+    """The ECR side of the digest check asks describe_images for the tag; a missing tag is "".
+
+    moto's digest is not the SHA-256 of the manifest put (it hashes something else), so this only
+    proves the plumbing: the value compared is the one ECR's API names for that tag.
+    """
+    from a2c.gateways.aws import ecr_image_digest
+
+    manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                           "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 2,
+                                      "digest": "sha256:" + "a" * 64}, "layers": []})
+    ecr = moto.client("ecr")
+    try:
+        ecr.create_repository(repositoryName=APP_ID)
+        ecr.put_image(repositoryName=APP_ID, imageManifest=manifest, imageTag="t1")
+        named = ecr.describe_images(repositoryName=APP_ID, imageIds=[{"imageTag": "t1"}])["imageDetails"][0]
+    finally:
+        ecr.close()
+    assert ecr_image_digest(in_process_aws, APP_ID, "t1") == named["imageDigest"]
+    assert ecr_image_digest(in_process_aws, APP_ID, "absent") == ""
+    assert ecr_image_digest(in_process_aws, "no-such-repository", "t1") == ""

@@ -149,10 +149,14 @@ def test_push_in_process_with_an_injected_aws_provider(tmp_path, moto, ecr_regis
     try:
         result = app_deployment.run(env, app_deployment.AppDeploymentRequest(
             app_id=APP_ID, push=True, aws_region="us-east-1", registry=ecr_registry.address))
-        assert result.image_uri == f"{ecr_registry.address}/{APP_ID}:{TAG}"
+        # The tag deployment.json names (not `latest`: the repository is immutable), and a reference
+        # by digest: the registry's own for that tag.
+        pushed_tag = ws.read_deployment(APP_ID)["ecrParameters"]["ecrRepoTag"]
+        assert pushed_tag != "latest"
+        assert result.image_uri == f"{ecr_registry.address}/{APP_ID}@{ecr_registry.manifest_digest(APP_ID, pushed_tag)}"
         assert calls == [(None, "us-east-1")]
         status, tags = ecr_registry.tags(APP_ID)
-        assert status == 200 and TAG in tags["tags"]
+        assert status == 200 and pushed_tag in tags["tags"]
     finally:
         for ref in list(docker_client.images.get(SOURCE_IMAGE).tags):
             if APP_ID in ref:

@@ -61,7 +61,7 @@ def test_a_long_id_gets_names_app_runner_and_cloudformation_take():
 def test_golden_files(golden):
     deployment = deployment_for(TARGET)
     files = render(deployment)
-    assert set(files) == {"apprunner.yml", "README.md"}
+    assert set(files) == {"apprunner.yml", "README.md", "SECRETS.md"}  # the deployment reads secrets
     for name, text in files.items():
         golden(f"apprunner/AppRunnerDeployment/{name}", text)
     # The section only: the shared fields are deployment.py's, with goldens of their own.

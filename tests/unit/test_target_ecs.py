@@ -17,6 +17,7 @@ from a2c.errors import InvalidFile
 from a2c.targets.ecs import render_ecs
 
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/abcd-1234"
+KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
 @pytest.fixture
@@ -43,7 +44,19 @@ VARIANTS = {
                                   {"path": "/srv/cache", "storage": "none"}]},
     "private": {"ecsParameters.publicApp": False, "ecsParameters.cpuArchitecture": "ARM64",
                 "ecsParameters.reuseResources": {"vpcId": "vpc-0123456789abcdef0", "vpcCidr": "172.31.0.0/16",
-                                                 "subnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]}},
+                                                 "subnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
+                                                 "privateSubnetIds": ["subnet-0123456789abcdef2",
+                                                                      "subnet-0123456789abcdef3"]}},
+    "no-nat": {"ecsParameters.natGateways": 0},
+    "logs": {"ecsParameters.natGateways": 2, "ecsParameters.logging": {"driver": "firelens", "retentionDays": 90,
+                                                                          "kmsKeyArn": KEY},
+             "ecsParameters.accessLogs": {"bucket": "my-alb-logs", "prefix": "ledger/"},
+             "ecsParameters.secretsKmsKeyArn": KEY,
+             "secrets": [{"name": "A2C_SECRET_DB", "valueFrom": "/a2c/app/A2C_SECRET_DB", "foundIn": "x"}]},
+    "ec2": {"ecsParameters.launchType": "EC2", "ecsParameters.ec2": {"instanceType": "c7g.large", "minSize": 1,
+                                                                     "maxSize": 3},
+            "ecsParameters.cpuArchitecture": "ARM64"},
+    "windows": {"platform": "windows", "ecsParameters.launchType": "EC2"},
 }
 
 
@@ -100,7 +113,12 @@ def test_state_goes_to_efs_with_an_access_point_per_path(tmp_path, deployment):
                                                        "targetTracking": [{"metric": "requests", "target": 100}]}},
      "Application Load Balancer"),
     ({"persistentStorage": [{"path": "/data\n  Evil: !Ref X", "storage": "efs"}]}, "persistentStorage[0].path"),
-    ({"ecsParameters.launchType": "EC2"}, "launchType"),
+    ({"ecsParameters.launchType": "EC2", "ecsParameters.natGateways": 0}, "NAT gateway"),
+    ({"ecsParameters.logging": {"retentionDays": 50}}, "the nearest is 60"),
+    ({"platform": "windows", "ecsParameters.cpuArchitecture": "ARM64"}, "X86_64"),
+    ({"ecsParameters.launchType": "EC2", "ecsParameters.ec2": {"minSize": 3, "maxSize": 2}}, "minSize"),
+    ({"ecsParameters.accessLogs": {"bucket": "Bad_Bucket"}}, "accessLogs.bucket"),
+    ({"ecsParameters.natGateways": 3}, "natGateways"),
     ({"ecsParameters.autoScaling": {"minCapacity": 3, "maxCapacity": 1}}, "minCapacity"),
     ({"ecsParameters.reuseResources": {"vpcId": "vpc-0123456789abcdef0",
                                        "subnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]},
@@ -110,3 +128,47 @@ def test_combinations_aws_refuses_are_refused_with_the_way_out(deployment, chang
     with pytest.raises(InvalidFile) as refusal:
         render_ecs(_variant(deployment, **changes), "")
     assert words in refusal.value.message + refusal.value.hint
+
+
+def test_tasks_run_in_private_subnets_behind_nat_by_default(tmp_path, deployment):
+    template = _render(tmp_path, deployment)["ecs-master.yml"]
+    assert "AWS::EC2::NatGateway" in template and template.count("AWS::EC2::NatGateway") == 1
+    assert "Subnets: [!Ref PrivateSubnet1, !Ref PrivateSubnet2]" in template
+    assert 'AssignPublicIp: "DISABLED"' in template
+    assert "Subnets: [!Ref PublicSubnet1, !Ref PublicSubnet2]" in template  # the load balancer
+    trial = _render(tmp_path, _variant(deployment, **VARIANTS["no-nat"]))["ecs-master.yml"]
+    assert "NatGateway" not in trial and 'AssignPublicIp: "ENABLED"' in trial
+    two = _render(tmp_path, _variant(deployment, **VARIANTS["logs"]))["ecs-master.yml"]
+    assert "NatGatewayId: !Ref NatGateway2" in two
+
+
+def test_the_container_health_check_asks_the_image_script_only_for_http_applications(tmp_path, deployment):
+    http = _render(tmp_path, deployment)["ecs-master.yml"]
+    assert 'Command: ["CMD", "/a2c/healthcheck.sh"]' in http
+    tcp = _render(tmp_path, _variant(deployment, exposedPorts=[{"localPort": 9001, "protocol": "tcp"}]))
+    assert "/a2c/healthcheck.sh" not in tcp["ecs-master.yml"]  # the NLB's TCP check covers it
+
+
+def test_logs_names_and_keys(tmp_path, deployment):
+    files = _render(tmp_path, _variant(deployment, **VARIANTS["logs"]))
+    template = files["ecs-master.yml"]
+    stack = deployment["ecsParameters"]["stackName"]
+    assert f'LogGroupName: "/a2c/{stack}"' in template and "RetentionInDays: 90" in template
+    assert f'KmsKeyId: "{KEY}"' in template and "LogDriver: awsfirelens" in template
+    assert "FirelensConfiguration:" in template
+    assert f'Action: kms:Decrypt\n                Resource: "{KEY}"' in template
+    assert '"my-alb-logs"' in template and "access_logs.s3.enabled" in template
+    assert "CKV_AWS_158" not in files["README.md"] and "CKV_AWS_91" not in files["README.md"]
+    assert "task-definition.json" not in files
+
+
+def test_ec2_and_windows_get_an_auto_scaling_group_with_a_capacity_provider(tmp_path, deployment):
+    files = _render(tmp_path, _variant(deployment, **VARIANTS["ec2"]))
+    template = files["ecs-master.yml"]
+    assert "AWS::AutoScaling::AutoScalingGroup" in template and "AWS::ECS::CapacityProvider" in template
+    assert "LaunchType: FARGATE" not in template and "CapacityProviderStrategy:" in template
+    assert "arm64/recommended/image_id" in template and '"c7g.large"' in template
+    assert '- "EC2"' in template and "InstanceRole:" in template and "HttpTokens: required" in template
+    windows = _render(tmp_path, _variant(deployment, **VARIANTS["windows"]))["ecs-master.yml"]
+    assert "Windows_Server-2022-English-Full-ECS_Optimized" in windows
+    assert 'OperatingSystemFamily: "WINDOWS_SERVER_2022_FULL"' in windows and "Initialize-ECSAgent" in windows

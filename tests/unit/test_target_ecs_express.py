@@ -132,7 +132,7 @@ def test_defaults_for_a_health_check_on_another_port_and_a_large_heap():
 def test_golden_files(golden):
     deployment = deployment_for(TARGET)
     files = render(deployment)
-    assert set(files) == {"ecs-express.yml", "README.md"}
+    assert set(files) == {"ecs-express.yml", "README.md", "SECRETS.md"}  # the deployment reads secrets
     for name, text in files.items():
         golden(f"ecs-express/EcsExpressDeployment/{name}", text)
     # The section only: the shared fields are deployment.py's, with goldens of their own.

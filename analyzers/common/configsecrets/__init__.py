@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         placeholders_in,
         render_vars,
         scan_file,
+        secret_values,
         template,
         template_file,
         template_xml,
@@ -63,6 +64,7 @@ _HOME = {
     "render_vars": "a2c.analyzers.common.configsecrets.files",
     "scan_file": "a2c.analyzers.common.configsecrets.files",
     "secret_under_section": "a2c.analyzers.common.configsecrets.shapes",
+    "secret_values": "a2c.analyzers.common.configsecrets.files",
     "template": "a2c.analyzers.common.configsecrets.files",
     "template_file": "a2c.analyzers.common.configsecrets.files",
     "template_properties": "a2c.analyzers.common.configsecrets.properties",
@@ -76,7 +78,7 @@ _HOME = {
 
 __all__ = [
     "FileSecret", "ScanResult", "assign_env_vars", "find_secrets", "is_binary", "is_secret_section", "kind_of",
-    "placeholders_in", "properties_secrets", "render_vars", "scan_file", "secret_under_section", "template",
+    "placeholders_in", "properties_secrets", "render_vars", "scan_file", "secret_under_section", "secret_values", "template",
     "template_file", "template_properties", "template_yaml", "template_xml", "unescape_property",
     "value_secret_spans", "xml_secrets", "yaml_secrets",
 ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import bisect
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
 from a2c.analyzers.common.configsecrets.escapes import _escape_property
@@ -47,6 +47,9 @@ class _Edit:
     pieces: tuple[str | int, ...]
     mode: str = "raw"  # raw: text as is; yaml: one JSON-quoted scalar; properties: Java-escaped
     prefix: str = ""
+    # Each secret's own text as the application reads it, in the order of ``secrets``: how
+    # ``secret_values`` reads a value back (``a2c analyze --store-secrets``). Never rendered or shown.
+    values: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
 
 class _Chooser:
@@ -105,7 +108,7 @@ def _value_edit(start: int, value: str, found: list[tuple[str, int, int]], line:
     if value[pos:]:
         pieces.append(value[pos:])
     return _Edit(start, start + len(value) if end is None else end, tuple((_clean(n), line) for n, _, _ in found),
-                 tuple(pieces), mode, prefix)
+                 tuple(pieces), mode, prefix, tuple(value[s:e] for _, s, e in found))
 
 
 def _non_overlapping(edits: Iterable[_Edit]) -> list[_Edit]:

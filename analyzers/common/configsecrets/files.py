@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import posixpath
 import re
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
-from a2c.analyzers.common.configsecrets.edits import FileSecret, ScanResult, _apply, _Chooser, _Edit, _found
+from a2c.analyzers.common.configsecrets.edits import FileSecret, ScanResult, _apply, _Chooser, _Edit, _found, _non_overlapping
 from a2c.analyzers.common.configsecrets.linescan import _line_edits
 from a2c.analyzers.common.configsecrets.properties import _property_edits
 from a2c.analyzers.common.configsecrets.shapes import _clean
@@ -194,3 +194,67 @@ def template(path: str, data: bytes, secrets: Iterable[FileSecret]) -> bytes:
 
 def template_xml(data: bytes, path: str, secrets: Iterable[FileSecret]) -> bytes:
     return template_file(path, data, secrets)[0]
+
+
+_XML_REFERENCE = re.compile(r"&(?:#[0-9]+|#x[0-9A-Fa-f]+|lt|gt|amp|quot|apos);")
+_XML_NAMED = {"&lt;": "<", "&gt;": ">", "&amp;": "&", "&quot;": '"', "&apos;": "'"}
+
+
+def _xml_text(raw: str) -> str:
+    """Raw XML text as the application reads it (``&amp;`` is ``&``): the entry script escapes
+    the value again when it fills it into the file."""
+    def one(match: re.Match[str]) -> str:
+        ref = match.group()
+        if ref in _XML_NAMED:
+            return _XML_NAMED[ref]
+        code = int(ref[3:-1], 16) if ref[2] in "xX" else int(ref[2:-1])
+        return chr(code) if 0 < code <= 0x10FFFF else ref
+
+    return _XML_REFERENCE.sub(one, raw)
+
+
+def _edit_values(text: str, edits: Iterable[_Edit], choose: _Chooser,
+                 decode: Callable[[str], str] | None = None) -> list[tuple[str, int, str, str]]:
+    """The secrets of the edits ``_apply`` would make, each with its value."""
+    found = []
+    for edit in _non_overlapping(edits):
+        # A private key block the line scan takes whole carries no values: its span is the value.
+        values = edit.values or ((text[edit.start:edit.end],) if edit.pieces == (0,) else ())
+        for (name, line), value in zip(edit.secrets, values):
+            found.append((name, line, choose(name, line), decode(value) if decode else value))
+    return found
+
+
+def secret_values(path: str, data: bytes, secrets: Iterable[FileSecret] = ()) -> list[tuple[str, int, str, str]]:
+    """(name, line, variable, value) of every secret ``template_file`` replaces in this file:
+    the same readers, the same choice of variable, and each value as the application reads it
+    (escapes undone), which is what the entry script fills back in at start. For
+    ``a2c analyze --store-secrets``; the values must go nowhere but the secret store."""
+    choose = _Chooser(secrets)
+    kind = kind_of(path)
+    if is_binary(data, bool(kind)):
+        return []
+    if kind == "json":
+        return _json_values(path, data, choose)
+    text = _decode(data)[0]
+    if kind == "xml":
+        try:
+            root = parse_xml(data, path)
+        except UnsafeXML:
+            return _edit_values(text, _xml_line_edits(text, choose), choose, _xml_text)
+        return [(_clean(name), spot.line, choose(_clean(name), spot.line), spot.value[start:end])
+                for spot in _xml_spots(root, choose) for name, start, end in spot.secrets]
+    return _edit_values(text, _edits_for(kind, text, path, choose)[0], choose)
+
+
+def _json_values(path: str, data: bytes, choose: _Chooser) -> list[tuple[str, int, str, str]]:
+    from a2c.analyzers.dotnet import coresecrets
+    from a2c.analyzers.dotnet.coreconfig import JsonConfigError, parse_json
+
+    text = _decode(data)[0]
+    try:
+        _, strings = parse_json(text)
+    except JsonConfigError:
+        return _edit_values(text, _line_edits(text, choose), choose)
+    return [(name, item.line, choose(name, item.line), item.value if span is None else item.value[span[0]:span[1]])
+            for item in strings for name, span in coresecrets.secrets_in_value(item.key, item.value)]
