@@ -145,7 +145,51 @@ def check_scaling(scaling: Mapping[str, Any], source: str) -> dict[str, Any]:
             raise InvalidFile(f"{source}: $.ecsParameters.autoScaling.targetTracking[{index}].target: {target!r}",
                               "A percentage (1-100) for cpu and memory; requests per target for requests.")
         policies.append({"name": metric, "metric": SCALING_METRICS[metric], "target": float(target)})
-    return {"min": low, "max": high, "policies": policies}
+    steps = [_step_policy(step, index, source) for index, step in enumerate(scaling.get("stepScaling") or ())]
+    scheduled = [_scheduled_action(action, index, low, high, source)
+                 for index, action in enumerate(scaling.get("scheduled") or ())]
+    return {"min": low, "max": high, "policies": policies, "steps": steps, "scheduled": scheduled}
+
+
+# Step scaling: deployment.json's metric -> the ECS service metric its CloudWatch alarm watches.
+STEP_METRICS = {"cpu": "CPUUtilization", "memory": "MemoryUtilization"}
+SCHEDULE = r"(?:cron|rate|at)\([0-9A-Za-z*?/,#:\- ]{1,200}\)"
+TIMEZONE = r"[A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+)*"
+ACTION_NAME = r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}"
+
+
+def _step_policy(step: Mapping[str, Any], index: int, source: str) -> dict[str, Any]:
+    """One step policy: when the metric is above (or below) the threshold for three minutes, add
+    (or remove) ``change`` tasks; its CloudWatch alarm is written beside it."""
+    field = f"$.ecsParameters.autoScaling.stepScaling[{index}]"
+    metric, threshold, change = step.get("metric"), step.get("threshold"), step.get("change")
+    direction = step.get("when", "above")
+    if metric not in STEP_METRICS:
+        raise InvalidFile(f"{source}: {field}.metric: {metric!r}", f"Use one of: {', '.join(STEP_METRICS)}.")
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 < threshold <= 100:
+        raise InvalidFile(f"{source}: {field}.threshold: {threshold!r}", "A percentage above 0, at most 100.")
+    if isinstance(change, bool) or not isinstance(change, int) or change == 0:
+        raise InvalidFile(f"{source}: {field}.change: {change!r}", "A whole number of tasks to add (2) or remove (-1).")
+    if direction not in ("above", "below") or (direction == "above") != (change > 0):
+        raise InvalidFile(f"{source}: {field}.when: {direction!r} with change {change}",
+                          'Add tasks "above" a threshold (a positive change), remove them "below" one (a negative change).')
+    return {"metric": STEP_METRICS[metric], "name": f"{metric}-{direction}-{int(threshold)}", "threshold": float(threshold),
+            "change": change, "above": direction == "above"}
+
+
+def _scheduled_action(action: Mapping[str, Any], index: int, low: int, high: int, source: str) -> dict[str, Any]:
+    """One scheduled action: new bounds at a cron, rate or at() time (night and weekend capacity)."""
+    field = f"$.ecsParameters.autoScaling.scheduled[{index}]"
+    name = safe.matches(action.get("name", f"scheduled-{index + 1}"), ACTION_NAME, "action name", f"{field}.name", source)
+    schedule = safe.matches(action.get("schedule", ""), SCHEDULE, "schedule (cron(...), rate(...) or at(...))",
+                            f"{field}.schedule", source)
+    zone = safe.matches(action.get("timezone", "UTC"), TIMEZONE, "IANA time zone", f"{field}.timezone", source)
+    least, most = action.get("minCapacity", low), action.get("maxCapacity", high)
+    if isinstance(least, bool) or isinstance(most, bool) or not (isinstance(least, int) and isinstance(most, int)) \
+            or not 0 <= least <= most:
+        raise InvalidFile(f"{source}: {field}: minCapacity {least!r} and maxCapacity {most!r} are not a range of "
+                          "task counts", "Set 0 <= minCapacity <= maxCapacity.")
+    return {"name": name, "schedule": schedule, "timezone": zone, "min": least, "max": most}
 
 
 def check_logging(logging: Mapping[str, Any], source: str) -> dict[str, Any]:
@@ -429,9 +473,14 @@ def ecs_readme(ecs: Mapping[str, Any], app_id: str, stack_name: str, reuse_vpc: 
                f"A CloudWatch Logs group ({logging['retention']} days"
                + (", encrypted with your KMS key" if logging.get("kms") else "")
                + (", fed by a FireLens log router" if logging.get("driver") == "firelens" else "") + ")"]
-    if scaling.get("policies"):
-        creates.append(f"Application Auto Scaling between {scaling['min']} and {scaling['max']} tasks on "
-                       + ", ".join(p["name"] for p in scaling["policies"]))
+    if scaling.get("policies") or scaling.get("steps") or scaling.get("scheduled"):
+        how = [f"target tracking on {', '.join(p['name'] for p in scaling['policies'])}"] if scaling.get("policies") else []
+        how += [f"step policies ({', '.join(p['name'] for p in scaling['steps'])}) with their CloudWatch alarms"] \
+            if scaling.get("steps") else []
+        how += [f"scheduled actions ({', '.join(a['name'] + ' ' + a['schedule'] for a in scaling['scheduled'])})"] \
+            if scaling.get("scheduled") else []
+        creates.append(f"Application Auto Scaling between {scaling['min']} and {scaling['max']} tasks: "
+                       + "; ".join(how))
     monthly = running + ALB_HOUR * HOURS + NAT_HOUR * HOURS * (nat_gateways if private_tasks and not reuse_vpc else 0)
     cost = [f"About {money(monthly)} a month for {running_text}, the load balancer"
             + (f" and {nat_gateways} NAT gateway(s)" if private_tasks and not reuse_vpc and nat_gateways else "")

@@ -39,6 +39,7 @@ class Outcome:
     seconds: float = 0.0
     validation: dict[str, Any] = field(default_factory=dict)
     workspace: str = ""
+    folders: dict[str, str] = field(default_factory=dict)  # target id -> its rendered folder
 
     def line(self) -> str:
         if self.migrated:
@@ -121,6 +122,11 @@ def migrate(app: CorpusApp, root: Path, keep: bool = False) -> Outcome:
             outcome.reason = f"validated against {outcome.validation.get('against')!r}, not the running original " \
                              f"({outcome.validation.get('note', '')})"
             return outcome
+        generated = _generate(env, Path(outcome.workspace), outcome.app_id)
+        if generated.returncode:
+            outcome.stage, outcome.reason = "generate app-deployment", _error(generated)
+            return outcome
+        outcome.folders = {t["target"]: t["folder"] for t in _json(generated).get("targets", [])}
         outcome.migrated = True
         return outcome
     finally:
@@ -129,6 +135,21 @@ def migrate(app: CorpusApp, root: Path, keep: bool = False) -> Outcome:
             running.stop()
         if image and not keep:
             subprocess.run(["docker", "image", "rm", "-f", image], capture_output=True)
+
+
+def _generate(env: dict[str, str], workspace: Path, app_id: str) -> subprocess.CompletedProcess:
+    """``generate app-deployment`` with every target the application can run on switched on, as
+    a user choosing them in deployment.json would: ECS and EKS always, ECS Express Mode and App
+    Runner when a port speaks HTTP (they front HTTP only)."""
+    path = workspace / app_id / "deployment.json"
+    deployment = json.loads(path.read_text())
+    http = any(p.get("protocol") == "http" for p in deployment.get("exposedPorts", []))
+    for section, flag, wanted in (("ecsParameters", "createEcsArtifacts", True), ("eksParameters", "createEksArtifacts", True),
+                                  ("ecsExpressParameters", "createEcsExpressArtifacts", http),
+                                  ("appRunnerParameters", "createAppRunnerArtifacts", http)):
+        deployment.setdefault(section, {})[flag] = wanted
+    path.write_text(json.dumps(deployment, indent=2))
+    return _a2c(env, "generate", "app-deployment", "--application-id", app_id)
 
 
 def migrate_all(apps: list[CorpusApp], keep: bool = False) -> list[Outcome]:

@@ -324,3 +324,44 @@ def _client_factory(port: int):
 
 def stack_of_client(client, name: str) -> dict:
     return client("cloudformation").describe_stacks(StackName=name)["Stacks"][0]
+
+
+def test_state_on_efs_and_tasks_behind_nat_deploy(env, moto):
+    """persistentStorage on EFS (file system, a mount target per private subnet, an access point
+    per path) and the private subnets with their NAT gateway, made by moto's CloudFormation and
+    read back through its EC2 and EFS APIs. moto does not check that the access point's POSIX
+    user can write, nor that tasks really egress through NAT."""
+    put_secrets(moto, env)
+    edit_deployment(env, lambda d: d.update(persistentStorage=[{"path": "/var/lib/ledger", "storage": "efs"}]))
+    result = deploy(env)
+    assert result.outputs[0].stack_status == "CREATE_COMPLETE"
+    ec2 = moto.client("ec2")
+    assert len(ec2.describe_nat_gateways()["NatGateways"]) == 1
+    names = {t["Value"] for s in ec2.describe_subnets()["Subnets"] for t in s.get("Tags", []) if t["Key"] == "Name"}
+    assert {f"a2c-{env.app_id}-ECS-private-1", f"a2c-{env.app_id}-ECS-private-2"} <= names
+    efs = moto.client("efs")
+    (system,) = efs.describe_file_systems()["FileSystems"]
+    assert system["Encrypted"] is True
+    assert len(efs.describe_mount_targets(FileSystemId=system["FileSystemId"])["MountTargets"]) == 2
+    (point,) = efs.describe_access_points(FileSystemId=system["FileSystemId"])["AccessPoints"]
+    assert point["PosixUser"]["Uid"] == 10001 and point["RootDirectory"]["Path"] == f"/{env.app_id}/var-lib-ledger"
+
+
+def test_the_ec2_launch_type_deploys_its_instances(env, moto):
+    """The EC2 launch type: the launch template and Auto Scaling group of container instances,
+    read back through moto's Auto Scaling API. The capacity provider's managed scaling, and the
+    instances joining the cluster, are not modelled by moto."""
+    put_secrets(moto, env)
+    ssm = moto.client("ssm")
+    for name in ("/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id",):
+        try:
+            ssm.get_parameter(Name=name)
+        except ssm.exceptions.ParameterNotFound:
+            ssm.put_parameter(Name=name, Value="ami-12c6146b", Type="String")
+    edit_deployment(env, lambda d: d["ecsParameters"].update(launchType="EC2", ec2={"instanceType": "m6i.large",
+                                                                                     "minSize": 1, "maxSize": 3}))
+    result = deploy(env)
+    assert result.outputs[0].stack_status == "CREATE_COMPLETE"
+    (group,) = moto.client("autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"]
+    assert (group["MinSize"], group["MaxSize"]) == (1, 3)
+    assert {t["Key"]: t["Value"] for t in group["Tags"]}["a2c-application-id"] == env.app_id

@@ -57,6 +57,12 @@ VARIANTS = {
                                                                      "maxSize": 3},
             "ecsParameters.cpuArchitecture": "ARM64"},
     "windows": {"platform": "windows", "ecsParameters.launchType": "EC2"},
+    "scaling": {"ecsParameters.autoScaling": {
+        "minCapacity": 1, "maxCapacity": 6, "targetTracking": [],
+        "stepScaling": [{"metric": "cpu", "threshold": 80, "change": 2},
+                        {"metric": "memory", "threshold": 20, "when": "below", "change": -1}],
+        "scheduled": [{"name": "nights", "schedule": "cron(0 20 * * ? *)", "timezone": "Europe/Paris",
+                       "minCapacity": 0, "maxCapacity": 1}]}},
 }
 
 
@@ -119,6 +125,8 @@ def test_state_goes_to_efs_with_an_access_point_per_path(tmp_path, deployment):
     ({"ecsParameters.launchType": "EC2", "ecsParameters.ec2": {"minSize": 3, "maxSize": 2}}, "minSize"),
     ({"ecsParameters.accessLogs": {"bucket": "Bad_Bucket"}}, "accessLogs.bucket"),
     ({"ecsParameters.natGateways": 3}, "natGateways"),
+    ({"ecsParameters.autoScaling": {"stepScaling": [{"metric": "cpu", "threshold": 80, "change": -1}]}}, "above"),
+    ({"ecsParameters.autoScaling": {"scheduled": [{"schedule": "0 20 * * *"}]}}, "schedule"),
     ({"ecsParameters.autoScaling": {"minCapacity": 3, "maxCapacity": 1}}, "minCapacity"),
     ({"ecsParameters.reuseResources": {"vpcId": "vpc-0123456789abcdef0",
                                        "subnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]},
@@ -172,3 +180,13 @@ def test_ec2_and_windows_get_an_auto_scaling_group_with_a_capacity_provider(tmp_
     windows = _render(tmp_path, _variant(deployment, **VARIANTS["windows"]))["ecs-master.yml"]
     assert "Windows_Server-2022-English-Full-ECS_Optimized" in windows
     assert 'OperatingSystemFamily: "WINDOWS_SERVER_2022_FULL"' in windows and "Initialize-ECSAgent" in windows
+
+
+def test_step_policies_get_their_alarms_and_scheduled_actions_their_bounds(tmp_path, deployment):
+    files = _render(tmp_path, _variant(deployment, **VARIANTS["scaling"]))
+    template = files["ecs-master.yml"]
+    assert template.count("PolicyType: StepScaling") == 2 and template.count("AWS::CloudWatch::Alarm") == 2
+    assert "AlarmActions:\n        - !Ref StepPolicy1" in template and "ScalingAdjustment: -1" in template
+    assert 'Schedule: "cron(0 20 * * ? *)"' in template and 'Timezone: "Europe/Paris"' in template
+    assert "TargetTrackingScaling" not in template
+    assert "scheduled actions (nights cron(0 20 * * ? *))" in files["README.md"]
