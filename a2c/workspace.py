@@ -24,6 +24,7 @@ from a2c.model import InventoryEntry
 INVENTORY = "inventory.json"
 ANALYSIS = "analysis.json"
 DEPLOYMENT = "deployment.json"
+PIPELINE = "pipeline.json"
 
 
 @functools.lru_cache(maxsize=None)
@@ -319,6 +320,17 @@ class Workspace:
                          sections: Mapping[str, Mapping[str, Any]] | None = None) -> Path:
         path = self.app_dir(app_id) / DEPLOYMENT
         validate(document, "deployment", str(path), self._sections("deployment", sections))
+        atomic_write_json(path, document)
+        return path
+
+    def read_pipeline(self, app_id: str) -> dict[str, Any]:
+        """pipeline.json, validated (what a schema cannot say is checked by a2c.pipelines.pipelinejson)."""
+        return self._read_app_doc(app_id, PIPELINE, "pipeline",
+                                  f"Run `a2c generate app-deployment --application-id {app_id}` first.")
+
+    def write_pipeline(self, app_id: str, document: Mapping[str, Any]) -> Path:
+        path = self.app_dir(app_id) / PIPELINE
+        validate(document, "pipeline", str(path))
         atomic_write_json(path, document)
         return path
 

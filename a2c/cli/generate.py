@@ -78,3 +78,49 @@ def app_deployment(app: AppContext, app_id: str, image_uri: str | None, push: bo
         out.next_steps(*steps)
 
     app.output.result(result.to_json(), human)
+
+
+@group.command("pipeline", epilog=epilog(['a2c generate pipeline --application-id java-tomcat-1dd8e7ba', 'a2c generate pipeline --application-id ID --deploy --profile migration --region eu-west-1', 'a2c generate pipeline --application-id ID --deploy --yes'], [ExitStatus.NOT_FOUND, ExitStatus.INVALID_FILE, ExitStatus.AWS, ExitStatus.NOT_SUPPORTED], env={'AWS_PROFILE': 'the AWS profile, after --profile', 'AWS_REGION': 'the AWS region, after --region (also AWS_DEFAULT_REGION)', 'AWS_ENDPOINT_URL': "botocore's endpoint override (and AWS_ENDPOINT_URL_<SERVICE>)"}),
+               help="Write ID/pipeline.json (if missing) and, from it, the enabled pipeline under "
+               "ID/Artifacts/Pipeline/: for CodePipeline a CloudFormation template (source: CodeCommit, a "
+               "CodeConnections repository or S3; a CodeBuild image build tagged with the commit id; a deploy "
+               "per enabled release environment, a manual approval before prod), its buildspec, and "
+               "Artifacts/Pipeline/repository/, the folder to push to the source. With --deploy, create or update "
+               "the pipeline's stack through a change set (needs AWS credentials).")
+@click.option("--application-id", "app_id", shell_complete=complete_application_ids, required=True, metavar="ID",
+              help="An application with a deployment.json (a2c containerize, or generate app-deployment).")
+@click.option("--deploy", is_flag=True, help="Deploy the pipeline: create or update its CloudFormation stack.")
+@click.option("--yes", is_flag=True, help="With --deploy: delete and recreate a stack whose creation failed "
+              "(ROLLBACK_COMPLETE) without asking.")
+@click.option("--profile", "aws_profile", metavar="NAME",
+              help="AWS profile (default: AWS_PROFILE, then the one `a2c init` saved).")
+@click.option("--region", "aws_region", metavar="REGION",
+              help="AWS region (default: AWS_REGION or AWS_DEFAULT_REGION, then the one `a2c init` saved).")
+@click.option("--deploy-timeout", "deploy_timeout", type=click.IntRange(1, 24 * 60), default=60, show_default=True,
+              metavar="MINUTES", help="With --deploy: how long to follow the stack before giving up.")
+@click.pass_obj
+def pipeline(app: AppContext, app_id: str, deploy: bool, yes: bool, aws_profile: str | None, aws_region: str | None,
+             deploy_timeout: int) -> None:
+    from a2c.steps import pipeline as step
+
+    def confirm(question: str) -> bool:
+        return click.confirm(question, default=False, err=True)
+
+    request = step.PipelineRequest(app_id=app_id, deploy=deploy, yes=yes, aws_profile=aws_profile,
+                                   aws_region=aws_region, deploy_timeout=deploy_timeout * 60.0,
+                                   confirm=confirm if app.output.interactive and sys.stdin.isatty() else None)
+    result = step.run(app.env, request)
+
+    def human() -> None:
+        out = app.output
+        for path in result.files:
+            out.echo(f"  {path}")
+        out.echo(f"  {result.repository}/")
+        steps = [f"Review {result.pipeline}", f"Follow {result.repository}/README.md to fill and push the repository"]
+        if result.stack_status:
+            steps.append(f"After editing {result.pipeline}, run this command with --deploy again to update the pipeline")
+        else:
+            steps += result.next_steps
+        out.next_steps(*steps)
+
+    app.output.result(result.to_json(), human)

@@ -187,6 +187,37 @@ def dockerignore_path(value: Any) -> Quoted:
     return Quoted(text)
 
 
+# A GitHub Actions expression a2c writes itself: context references only.
+_GHA_EXPRESSION = re.compile(r"[a-z][a-z0-9_]*(?:\.[A-Za-z0-9_-]+)*(?: \|\| [a-z][a-z0-9_]*(?:\.[A-Za-z0-9_-]+)*)?")
+
+
+def github_expression(expression: Any) -> Quoted:
+    """``${{ expression }}`` for a workflow: only a2c's own context references (``github.sha``,
+    ``vars.NAME``, ``steps.id.outputs.name``); a value from a user never becomes an expression."""
+    text = str(expression)
+    if not _GHA_EXPRESSION.fullmatch(text):
+        raise refuse(text, "a GitHub Actions workflow", "not a context reference a2c writes")
+    return Quoted("${{ " + text + " }}")
+
+
+def groovy_literal(value: Any) -> Quoted:
+    """A Groovy single-quoted string: no interpolation; a backslash and a quote escaped, and every
+    control or line-breaking character written as ``\\uXXXX``, so that no value closes the quote or
+    the line."""
+    text = str(value)
+    out = []
+    for char in text:
+        if char in ("\\", "'"):
+            out.append("\\" + char)
+        elif 0xD800 <= ord(char) <= 0xDFFF:
+            raise refuse(text, "a Jenkinsfile", "it holds a lone surrogate (not a character)")
+        elif not char.isprintable() and char != " ":
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(char)
+    return Quoted("'" + "".join(out) + "'")
+
+
 FILTERS = {
     "shell": shell_word,
     "sh": shell_literal,
@@ -201,4 +232,6 @@ FILTERS = {
     "ps_word": powershell_word,
     "ps_words": powershell_words,
     "dockerignore_path": dockerignore_path,
+    "gha": github_expression,
+    "groovy": groovy_literal,
 }

@@ -56,12 +56,18 @@ class DockerBuilder(Builder):
                     outcome.notes.append(f"{path} (layer {layer.name}) does not exist on {job.host.name}; skipped")
         return outcome
 
-    def build(self, job: BuildJob) -> BuildOutcome:
+    def context_writer(self, job: BuildJob) -> Any:
+        """The build context's walk (a2c.images.layers.ContextWriter), for the stream and for
+        ``--export-context`` alike, with the build's progress lines."""
         from a2c.images.layers import ContextWriter
 
+        reporter = job.reporter
+        return ContextWriter(job.host, job.plan, job.artifacts(),
+                             progress=lambda s: reporter.detail(f"context: {s.files} files, {s.bytes // (1024 * 1024)} MiB"))
+
+    def build(self, job: BuildJob) -> BuildOutcome:
         reporter, plan = job.reporter, job.plan
-        writer = ContextWriter(job.host, plan, job.artifacts(),
-                               progress=lambda s: reporter.detail(f"context: {s.files} files, {s.bytes // (1024 * 1024)} MiB"))
+        writer = self.context_writer(job)
         reporter.step(f"Building {job.image} from {plan.base_image} (context streamed from {job.host.name})")
         try:
             built = self._engine().build(writer, job.image, reporter.detail)
@@ -70,14 +76,8 @@ class DockerBuilder(Builder):
                 exc.hint = (f"The base image {plan.base_image} is not available to this Docker engine: pull it, or set "
                             f"containerParameters.containerBaseImage in analysis.json to a local JRE image.")
             raise
-        outcome = BuildOutcome(image_id=built.image_id, size=built.size, context_files=writer.stats.files,
-                               context_bytes=writer.stats.bytes)
-        outcome.notes += [f"link kept as a link (its target is not copied): {link}" for link in writer.stats.links_kept]
-        outcome.notes += [f"could not read {path}; not in the image" for path in writer.stats.unreadable]
-        for entry in writer.stats.refused:  # loud: an app that needs one (a TLS keystore) must get it at run time
-            outcome.notes.append(f"credential store left out of the image: {entry}")
-            outcome.warnings.append(f"left out of the image (a credential store; supply it at run time, e.g. from "
-                                    f"Secrets Manager or a mounted volume): {entry}")
+        outcome = context_outcome(writer.stats)
+        outcome.image_id, outcome.size = built.image_id, built.size
         reporter.step(f"Built {job.image} ({built.size // (1024 * 1024)} MiB, {writer.stats.files} files from the host)")
         return outcome
 
@@ -89,3 +89,15 @@ class DockerBuilder(Builder):
         port, path = health_spec(head.document)
         path = http_path(path, "$.containerParameters.healthCheckPath", job.source)
         return validate_image(self._engine(), job.image, head.app_id, (port, path), job.baseline, timeout, job.reporter)
+
+
+def context_outcome(stats: Any) -> BuildOutcome:
+    """What a walk of the context left out or kept, as notes and warnings (a2c.images.layers.ContextStats)."""
+    outcome = BuildOutcome(context_files=stats.files, context_bytes=stats.bytes)
+    outcome.notes += [f"link kept as a link (its target is not copied): {link}" for link in stats.links_kept]
+    outcome.notes += [f"could not read {path}; not in the image" for path in stats.unreadable]
+    for entry in stats.refused:  # loud: an app that needs one (a TLS keystore) must get it at run time
+        outcome.notes.append(f"credential store left out of the image: {entry}")
+        outcome.warnings.append(f"left out of the image (a credential store; supply it at run time, e.g. from "
+                                f"Secrets Manager or a mounted volume): {entry}")
+    return outcome

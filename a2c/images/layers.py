@@ -10,16 +10,23 @@ no path that ``credstores`` marks as a credential store (SSH keys, password hash
 credentials, …) is streamed, neither as a layer file, nor as a link's copied target, nor as a
 generated or substituted file; each is skipped and recorded in ``stats.refused``. The same
 writer builds the extraction archive, so the archive gets none either.
+
+The walk yields ``Entry`` values (``ContextWriter.entries``); iterating the writer turns them
+into the tar stream, and ``a2c.images.export`` writes the same entries into a folder, so a
+build context exported for CI holds exactly what a2c streams. Every entry carries metadata a
+file system can hold: a host file keeps its own mtime, and what a2c makes (artifacts,
+generated files, folders the host lacks) gets one fixed time, ``made_at``, rather than the
+moment of streaming, so two builds of the same files give the same layers.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import os
 import posixpath
 import tarfile
-import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Mapping
+from typing import BinaryIO, Callable, Iterator, Mapping
 
 from a2c.analyzers.common.credstores import credential_store_reason
 from a2c.errors import HostError
@@ -28,6 +35,32 @@ from a2c.model import BuildPlan, CopyLayer, FileStat
 
 CHUNK = 1024 * 1024
 BLOCK = 512
+# 1980-01-01: zip's earliest date, so a made file survives being zipped; SOURCE_DATE_EPOCH
+# (the reproducible-builds convention) overrides it.
+MADE_AT = 315532800
+
+
+def made_at() -> int:
+    """The mtime of everything a2c makes: fixed, so the layers are reproducible and an exported
+    folder can carry the very time the stream writes."""
+    value = os.environ.get("SOURCE_DATE_EPOCH", "")
+    return int(value) if value.isdigit() else MADE_AT
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One member of the build context. ``source`` names the host file a regular file's bytes come
+    from; ``data`` holds the bytes of one a2c made. ``size`` is fixed at lstat time: the stream
+    cuts a file that grows while read and pads one that shrinks."""
+
+    name: str
+    kind: str  # "file", "dir" or "link"
+    mode: int = 0o644
+    mtime: float = 0
+    size: int = 0
+    data: bytes | None = None
+    source: str = ""
+    linkname: str = ""
 
 
 @dataclass
@@ -41,13 +74,17 @@ class ContextStats:
     refused: list[str] = field(default_factory=list)  # "path: why", credential stores never streamed
 
 
-def _header(name: str, kind: bytes, size: int = 0, mode: int = 0o644, mtime: float = 0, linkname: str = "") -> bytes:
-    info = tarfile.TarInfo(name)
-    info.type = kind
-    info.size = size
-    info.mode = mode
-    info.mtime = int(mtime or time.time())
-    info.linkname = linkname
+_TAR_TYPES = {"file": tarfile.REGTYPE, "dir": tarfile.DIRTYPE, "link": tarfile.SYMTYPE}
+
+
+def header(entry: Entry) -> bytes:
+    """The entry's tar header: owned by root (COPY makes every file root's anyway), whole seconds."""
+    info = tarfile.TarInfo(entry.name + "/" if entry.kind == "dir" else entry.name)
+    info.type = _TAR_TYPES[entry.kind]
+    info.size = entry.size if entry.kind == "file" else 0
+    info.mode = entry.mode
+    info.mtime = int(entry.mtime)
+    info.linkname = entry.linkname
     info.uid = info.gid = 0
     info.uname = info.gname = "root"
     return info.tobuf(format=tarfile.PAX_FORMAT)
@@ -62,7 +99,7 @@ def readable(mode: int, is_dir: bool) -> int:
     return mode | 0o444
 
 
-def _padding(size: int) -> bytes:
+def padding(size: int) -> bytes:
     return b"\0" * ((BLOCK - size % BLOCK) % BLOCK)
 
 
@@ -75,7 +112,8 @@ def _excluded(path: str, excludes: tuple[str, ...]) -> bool:
 
 
 class ContextWriter:
-    """Yields the tar stream chunk by chunk; ``stats`` fills in as it goes."""
+    """Yields the tar stream chunk by chunk (or, from ``entries``, the members); ``stats`` fills
+    in as it goes. Walk it once: the names it has yielded are remembered."""
 
     def __init__(self, host: Host, plan: BuildPlan, artifacts: Mapping[str, bytes],
                  progress: Callable[[ContextStats], None] | None = None,
@@ -90,6 +128,7 @@ class ContextWriter:
         self.with_generated = with_generated
         # Host files replaced by other content where they stand (secrets templated out of an archive).
         self.substitutes = dict(substitutes or {})
+        self.made_at = made_at()
         self._seen: set[str] = set()
 
     def _refused(self, path: str, shown: str = "") -> bool:
@@ -103,6 +142,39 @@ class ContextWriter:
         return True
 
     def __iter__(self) -> Iterator[bytes]:
+        for entry in self.entries():
+            if entry.source:
+                stream = self.open(entry)
+                if stream is None:
+                    continue
+                with stream:
+                    yield header(entry)
+                    yield from sized_chunks(stream, entry.size)
+                    yield padding(entry.size)
+                self.counted(entry)
+            else:
+                yield header(entry)
+                if entry.data is not None:
+                    yield entry.data + padding(len(entry.data))
+        yield b"\0" * (BLOCK * 2)
+
+    def open(self, entry: Entry) -> BinaryIO | None:
+        """The host file behind ``entry``, or None (recorded as unreadable)."""
+        try:
+            return self.host.open(entry.source)
+        except HostError:
+            self.stats.unreadable.append(entry.source)
+            return None
+
+    def counted(self, entry: Entry) -> None:
+        """Count a host file once it is written, whatever the sink, and report progress."""
+        self.stats.files += 1
+        self.stats.bytes += entry.size
+        if self.progress is not None and self.stats.files % 200 == 0:
+            self.progress(self.stats)
+
+    def entries(self) -> Iterator[Entry]:
+        """Every member of the context, in stream order: folders before what they hold."""
         for name, data in sorted(self.artifacts.items()):
             mode = 0o755 if name.endswith(".sh") else 0o644
             yield from self._bytes_entry(name, data, mode)
@@ -117,7 +189,7 @@ class ContextWriter:
             for path, target in sorted(self.plan.symlinks.items()):
                 yield from self._parents("generated", path)
                 self._seen.add("generated" + path)
-                yield _header("generated" + path, tarfile.SYMTYPE, linkname=target)
+                yield Entry("generated" + path, "link", 0o777, self.made_at, linkname=target)
             for path in self.plan.writable_dirs:
                 yield from self._parents("writable", path)
                 yield from self._dir_entry("writable" + path, 0o775)
@@ -125,19 +197,17 @@ class ContextWriter:
         for layer in self.plan.layers:
             for root in layer.paths:
                 yield from self._walk(layer, root, overridden)
-        yield b"\0" * (BLOCK * 2)
 
     # -- entries ---------------------------------------------------------------------------
-    def _bytes_entry(self, name: str, data: bytes, mode: int) -> Iterator[bytes]:
-        yield _header(name, tarfile.REGTYPE, len(data), mode)
-        yield data + _padding(len(data))
+    def _bytes_entry(self, name: str, data: bytes, mode: int, mtime: float | None = None) -> Iterator[Entry]:
+        yield Entry(name, "file", mode, self.made_at if mtime is None else mtime, len(data), data=data)
 
-    def _dir_entry(self, name: str, mode: int, mtime: float = 0) -> Iterator[bytes]:
+    def _dir_entry(self, name: str, mode: int, mtime: float | None = None) -> Iterator[Entry]:
         if name not in self._seen:
             self._seen.add(name)
-            yield _header(name + "/", tarfile.DIRTYPE, mode=mode, mtime=mtime)
+            yield Entry(name, "dir", mode, self.made_at if mtime is None else mtime)
 
-    def _parents(self, prefix: str, path: str) -> Iterator[bytes]:
+    def _parents(self, prefix: str, path: str) -> Iterator[Entry]:
         """Entries for the folders above ``path`` with the host's modes: without them the copy would
         reset existing folders in the image (a sticky, world-writable /tmp) to 0755."""
         parts = [p for p in posixpath.dirname(posixpath.normpath(path)).split("/") if p]
@@ -149,9 +219,9 @@ class ContextWriter:
             except HostError:
                 st = None
             mode = st.mode if st is not None and st.kind == "dir" else 0o755
-            yield from self._dir_entry(prefix + current, readable(mode, True), st.mtime if st else 0)
+            yield from self._dir_entry(prefix + current, readable(mode, True), st.mtime if st else None)
 
-    def _walk(self, layer: CopyLayer, root: str, overridden: tuple[str, ...]) -> Iterator[bytes]:
+    def _walk(self, layer: CopyLayer, root: str, overridden: tuple[str, ...]) -> Iterator[Entry]:
         roots = layer.paths
         prefix = self.name_for(layer, "/").rstrip("/")
         yield from self._parents(prefix, root)
@@ -206,7 +276,7 @@ class ContextWriter:
             return root
         return posixpath.join(parent, posixpath.basename(root)) if root != "/" else root
 
-    def _link_entry(self, layer: CopyLayer, roots: tuple[str, ...], name: str, path: str, st: FileStat) -> Iterator[bytes]:
+    def _link_entry(self, layer: CopyLayer, roots: tuple[str, ...], name: str, path: str, st: FileStat) -> Iterator[Entry]:
         """The link as a link. When it leads into one of the layer's ``link_roots`` (Debian's
         /usr/share/java), every hop of its chain comes too, at its own path, ending with the
         file: the JVM and servers that canonicalise class paths (Tomcat does) then find the jar
@@ -221,18 +291,18 @@ class ContextWriter:
             if target_stat is not None and target_stat.kind == "file":
                 self.stats.links_copied.append(path)
                 self._seen.add(name)
-                yield _header(name, tarfile.SYMTYPE, linkname=st.link_target, mtime=st.mtime)
+                yield _link(name, st)
                 # Every hop, wherever it is (/etc/alternatives/x.jar), to the file in link_roots.
                 yield from self._chain(layer, path, st, within=("/",))
                 return
         if not inside:
             self.stats.links_kept.append(f"{path} -> {st.link_target}")
         self._seen.add(name)
-        yield _header(name, tarfile.SYMTYPE, linkname=st.link_target, mtime=st.mtime)
+        yield _link(name, st)
         if inside:  # hops between the link and its copied target (lib/x.jar -> /usr/share/java/x.jar -> x-1.jar)
             yield from self._chain(layer, path, st, within=())
 
-    def _chain(self, layer: CopyLayer, path: str, st: FileStat, within: tuple[str, ...] | None = None) -> Iterator[bytes]:
+    def _chain(self, layer: CopyLayer, path: str, st: FileStat, within: tuple[str, ...] | None = None) -> Iterator[Entry]:
         """The hops after ``path`` (links, then the file), each once per layer, at most 16, while
         they lie in ``within`` (the layer's link_roots by default). With ``within=()`` only the
         link hops outside the layer's roots come, up to the first hop the walk copies anyway."""
@@ -262,32 +332,28 @@ class ContextWriter:
                 return
             if hop_stat.kind != "link":
                 return
-            yield _header(name, tarfile.SYMTYPE, linkname=hop_stat.link_target, mtime=hop_stat.mtime)
+            yield _link(name, hop_stat)
             current, current_stat = hop, hop_stat
 
-    def _file_entry(self, name: str, source: str, st: FileStat, group_write: bool = False) -> Iterator[bytes]:
-        try:
-            stream = self.host.open(source)
-        except HostError:
-            self.stats.unreadable.append(source)
-            return
-        with stream:
-            # The size is fixed in the header: a file that grows while we read is cut, one that
-            # shrinks is padded, so the tar stays well formed (logs are excluded anyway).
-            mode = readable(st.mode, False) | (0o060 if group_write else 0)
-            yield _header(name, tarfile.REGTYPE, st.size, mode, st.mtime)
-            remaining = st.size
-            while remaining > 0:
-                chunk = stream.read(min(CHUNK, remaining))
-                if not chunk:
-                    break
-                remaining -= len(chunk)
-                yield chunk
-            if remaining:
-                yield b"\0" * remaining
-            yield _padding(st.size)
+    def _file_entry(self, name: str, source: str, st: FileStat, group_write: bool = False) -> Iterator[Entry]:
+        # Files inside a run-time folder keep the folder's group write (see _walk).
+        mode = readable(st.mode, False) | (0o060 if group_write else 0)
         self._seen.add(name)
-        self.stats.files += 1
-        self.stats.bytes += st.size
-        if self.progress is not None and self.stats.files % 200 == 0:
-            self.progress(self.stats)
+        yield Entry(name, "file", mode, st.mtime, st.size, source=source)
+
+
+def _link(name: str, st: FileStat) -> Entry:
+    return Entry(name, "link", 0o777, st.mtime, linkname=st.link_target)
+
+
+def sized_chunks(stream: BinaryIO, size: int) -> Iterator[bytes]:
+    """Exactly ``size`` bytes of ``stream``: cut when it grew, padded with NULs when it shrank."""
+    remaining = size
+    while remaining > 0:
+        chunk = stream.read(min(CHUNK, remaining))
+        if not chunk:
+            break
+        remaining -= len(chunk)
+        yield chunk
+    if remaining:
+        yield b"\0" * remaining

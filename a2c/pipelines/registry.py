@@ -18,6 +18,13 @@ class Pipelines:
     def get(self, pipeline_id: str) -> Pipeline | None:
         return next((p for p in self._pipelines if p.id == pipeline_id), None)
 
+    def by_section(self, section: str) -> Pipeline | None:
+        """The kind that owns ``pipelineInfo.<section>`` of pipeline.json."""
+        return next((p for p in self._pipelines if p.section == section), None)
+
+    def sections(self) -> list[str]:
+        return [p.section for p in self._pipelines]
+
 
 def load_pipelines(warn: Callable[[str], None] | None = None) -> Pipelines:
     """The installed pipeline kinds; ``warn`` hears of each plugin that failed to load."""

@@ -11,6 +11,7 @@ from typing import Any, Callable
 from a2c.env import Environment
 from a2c.errors import NotSupported
 from a2c.model import AnalysisHead, json_fields
+from a2c.pipelines.pipelinejson import ensure_pipeline
 from a2c.planning import find_analyzer
 from a2c.targets.base import DEFAULT_DEPLOY_TIMEOUT, DeployOptions
 from a2c.targets.deployment import chosen_targets, ensure_deployment
@@ -71,6 +72,7 @@ def run(env: Environment, request: AppDeploymentRequest) -> AppDeploymentResult:
     deployment = workspace.read_deployment(app_id)  # with the targets' sections (the Environment adds them)
     deployment.setdefault("platform", platform)
     chosen = chosen_targets(deployment, targets, str(path))
+    ensure_pipeline(workspace, deployment, targets, reporter, env.pipelines)  # App2Container writes it here too
     for target in chosen:  # Windows images run on Windows container hosts: ECS on EC2 Windows instances
         if deployment["platform"] not in target.platforms:
             able = ", ".join(t.flag_path for t in targets if deployment["platform"] in t.platforms) or "none"

@@ -14,6 +14,7 @@ from typing import Any
 
 from a2c.archive import read_archive_app_id, unpack_archive
 from a2c.env import Environment
+from a2c.errors import NotSupported
 from a2c.hosts.base import Host
 from a2c.images.base import BuildJob, Validation
 from a2c.probe import Baseline
@@ -37,6 +38,9 @@ class ContainerizeRequest:
     artifacts_only: bool = False
     validate: bool = True
     validate_timeout: float = 180.0
+    export_context: Path | None = None  # also write the build context here, for `docker build` elsewhere
+    export_mode: str = "link"  # "link", "copy" or "tar" (a2c.images.export)
+    export_force: bool = False  # replace a non-empty export_context
 
 
 @dataclass
@@ -53,6 +57,7 @@ class ContainerizeResult:
     context_bytes: int = 0
     notes: list[str] = field(default_factory=list)
     application_port: int = 0
+    exported_context: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = json_fields(self)
@@ -93,6 +98,9 @@ def containerize(env: Environment, app_id: str, host: Host, request: Containeriz
 
     plan = without_workspace(make_plan(document, host, env.analyzers, source), str(workspace.root), host)
     builder = env.builders.for_platform(plan.platform)
+    if request.export_context is not None and getattr(builder, "context_writer", None) is None:
+        raise NotSupported(f"the {builder.id} builder has no build context to export (--export-context)",
+                           "Export the context of Linux images only; for Windows images, Artifacts/ is the context.")
     if not request.artifacts_only and builder.builds_here:
         plan = builder.prepare(plan, host)
     rendered = builder.render(plan, head, host, source)
@@ -108,6 +116,8 @@ def containerize(env: Environment, app_id: str, host: Host, request: Containeriz
     job = BuildJob(plan=plan, analysis=head, host=host, artifacts_dir=artifacts_dir, artifact_names=tuple(rendered),
                    reporter=reporter, source=source, workspace=workspace, baseline=found)
     _record(result, builder.stage(job), reporter)
+    if request.export_context is not None:
+        result.exported_context = export_build_context(builder, job, request, result)
     if request.artifacts_only or not builder.builds_here:
         result.deployment = str(ensure_deployment(workspace, head, env.targets, reporter))
     if request.artifacts_only:
@@ -121,6 +131,32 @@ def containerize(env: Environment, app_id: str, host: Host, request: Containeriz
         if result.validation is not None:
             report_validation(result.validation, reporter)
     return result
+
+
+def export_build_context(builder: Any, job: BuildJob, request: ContainerizeRequest,
+                         result: ContainerizeResult) -> dict[str, Any]:
+    """The context the build streams, written to a folder (or tar) that `docker build` builds
+    without a2c; its notes (credential stores left out, unreadable files) are the build's."""
+    from a2c.images.docker import context_outcome
+    from a2c.images.export import describe, export_context
+
+    assert request.export_context is not None
+    reporter = job.reporter
+    reporter.step(f"Exporting the build context to {request.export_context} ({request.export_mode})")
+    writer = builder.context_writer(job)
+    exported = export_context(writer, request.export_context, request.export_mode, request.export_force)
+    reporter.step(describe(exported))
+    if exported.mode == "link" and exported.copied:
+        reporter.warn(f"{exported.copied} of {exported.files} files were copied, not hard-linked (another file "
+                      f"system, or a mode or time the image gives them differs from the host's)")
+    for name in exported.skipped:
+        reporter.warn(f"not exported (its name leaves the folder or passes through a link): {name}")
+    outcome = context_outcome(writer.stats)
+    outcome.context_files = outcome.context_bytes = 0  # the build's own numbers, if it builds
+    if not request.artifacts_only and builder.builds_here:
+        outcome.warnings = []  # the build walks the same files and warns once
+    _record(result, outcome, reporter)
+    return exported.to_json()
 
 
 def probe_baseline(host: Host, document: dict[str, Any], reporter: Reporter) -> Baseline:
@@ -154,7 +190,7 @@ def _record(result: ContainerizeResult, outcome: Any, reporter: Reporter) -> Non
     result.image_size = outcome.size or result.image_size
     result.context_files = outcome.context_files or result.context_files
     result.context_bytes = outcome.context_bytes or result.context_bytes
-    result.notes += outcome.notes
+    result.notes += [note for note in outcome.notes if note not in result.notes]
     for warning in outcome.warnings:
         reporter.warn(warning)
 

@@ -1,0 +1,67 @@
+"""``<app>/Artifacts/Pipeline/repository/``: a folder the user can ``git init`` and push to the
+pipeline's source. It holds a README saying what to do next, the files the pipeline kind reads
+from the repository (the CodePipeline buildspec), and the release targets' folders as
+``generate app-deployment`` rendered them (EcsDeployment/, …). The application's build context
+(Dockerfile at the top) is exported into it by ``a2c containerize --export-context``."""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any, Mapping
+
+from a2c.pipelines.pipelinejson import enabled_source
+
+
+def repository_readme(pipeline: Mapping[str, Any], kind: Any, folders: list[str], missing: list[str]) -> str:
+    app_id = str(pipeline["applicationId"])
+    key = enabled_source(pipeline)
+    settings = pipeline["sourceInfo"][key]
+    branch = settings.get("branch") or "main"
+    q = shlex.quote
+    remote = {
+        "CodeCommit": f"codecommit::REGION://{settings.get('repositoryName', '')}",
+        "CodeConnections": f"the repository {settings.get('repositoryId', '')} on {settings.get('provider', 'GitHub')}",
+        "ExistingGitRepo": settings.get("repositoryUri", ""),
+    }.get(key, "")
+    lines = [f"# Source repository of {app_id}", "",
+             f"What the {kind.description} pipeline builds from. Each push to `{branch}` runs it.", "",
+             "## Next", "",
+             "1. Export the application's build context (its Dockerfile and files) into this folder:", "",
+             "```sh", f"a2c containerize --application-id {q(app_id)} --export-context "
+             f"{q(f'{app_id}/Artifacts/Pipeline/repository')}", "```", "",
+             "   (run it in the a2c workspace; the Dockerfile must end up at the top of this folder).", ""]
+    if key == "S3":
+        lines += ["2. Zip the folder and upload it where the pipeline polls:", "", "```sh",
+                  f"zip -r source.zip . && aws s3 cp source.zip "
+                  f"{q('s3://' + str(settings.get('bucket', '')) + '/' + str(settings.get('objectKey', '')))}",
+                  "```", ""]
+    else:
+        lines += ["2. Make it a Git repository and push it:", "", "```sh",
+                  f"git init -b {q(branch)} && git add . && git commit -m 'Containerized with a2c'", ]
+        if key == "CodeCommit":
+            lines += ["pip install git-remote-codecommit  # pushes with your AWS credentials",
+                      f"git remote add origin {q(remote)}  # REGION: the pipeline's region"]
+        else:
+            lines += [f"git remote add origin URL  # {remote}"]
+        lines += [f"git push -u origin {q(branch)}", "```", ""]
+    lines += ["## What is here", "", *[f"- `{f}`" for f in folders], ""]
+    if missing:
+        lines += [f"Not copied (not rendered yet: run `a2c generate app-deployment --application-id {q(app_id)}`, "
+                  f"then `a2c generate pipeline` again): {', '.join(missing)}", ""]
+    return "\n".join(lines)
+
+
+def render_repository(pipeline: Mapping[str, Any], kind: Any, kind_files: Mapping[str, str],
+                      target_files: Mapping[str, Mapping[str, bytes]], missing: list[str]) -> dict[str, str | bytes]:
+    """``{path in the repository: content}``: the README, the kind's repository files, and each
+    target folder's files (``target_files``: folder name -> {relative path: bytes})."""
+    files: dict[str, str | bytes] = {}
+    for rendered, there in kind.repository_files.items():
+        if rendered in kind_files:
+            files[there] = kind_files[rendered]
+    for folder, contents in target_files.items():
+        for relative, data in contents.items():
+            files[f"{folder}/{relative}"] = data
+    tops = sorted({path.split("/")[0] + ("/" if "/" in path else "") for path in files})
+    files["README.md"] = repository_readme(pipeline, kind, tops, missing)
+    return files
