@@ -20,7 +20,7 @@ from typing import Any, Callable, ClassVar, Mapping
 
 from a2c.errors import InvalidFile
 from a2c.generate import safe
-from a2c.generate.render import render as render_template, to_json
+from a2c.generate.render import render, to_json
 from a2c.pipelines.base import Pipeline
 
 # -- checks of pipeline.json (shared with jenkins.py) ------------------------------------------------
@@ -277,10 +277,6 @@ def sub_arn(service: str, resource: str) -> dict[str, str]:
     holds no '$', so Fn::Sub reads nothing else in it)."""
     region = "" if service == "iam" else "${AWS::Region}"
     return {"Fn::Sub": f"arn:${{AWS::Partition}}:{service}:{region}:${{AWS::AccountId}}:{resource}"}
-
-
-def render(template: str, **context: Any) -> str:
-    return render_template(template, **context)
 
 
 # -- GitHub Actions --------------------------------------------------------------------------------------

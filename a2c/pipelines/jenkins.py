@@ -15,7 +15,8 @@ from typing import Any, ClassVar, Mapping
 
 from a2c.generate import safe
 from a2c.pipelines.base import Pipeline
-from a2c.pipelines.github_actions import BRANCH, GITHUB_REPOSITORY, REGION, Plan, check_plan, policy_json, render
+from a2c.generate.render import render
+from a2c.pipelines.github_actions import BRANCH, GITHUB_REPOSITORY, REGION, Plan, check_plan, policy_json
 
 CREDENTIAL_ID = r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}"
 LABEL = r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}"

@@ -11,7 +11,8 @@ from a2c.generate import safe
 from a2c.generate.render import Quoted, render, to_json, trusted
 from a2c.model import AnalysisHead
 from a2c.targets.base import Target
-from a2c.targets.shared import ENV_NAME, LOG_RETENTION_DAYS, check_tag, ecr_path, secret_arn, stack_name_for
+from a2c.targets.shared import (ENV_NAME, INSTANCE_TYPE, LOG_RETENTION_DAYS, check_tag, ecr_path, secret_arn,
+                                stack_name_for)
 
 # Fargate's allowed memory (MiB) per CPU unit setting.
 FARGATE_MEMORY = {
@@ -55,7 +56,6 @@ ECS_AMI_PARAMETERS = {
     ("LINUX", "ARM64"): "/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id",
     ("WINDOWS", "X86_64"): "/aws/service/ami-windows-latest/Windows_Server-2022-English-Full-ECS_Optimized/image_id",
 }
-INSTANCE_TYPE = r"[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.[a-z0-9]+"
 # Target tracking metrics: deployment.json's name -> Application Auto Scaling's predefined metric.
 SCALING_METRICS = {"cpu": "ECSServiceAverageCPUUtilization", "memory": "ECSServiceAverageMemoryUtilization",
                    "requests": "ALBRequestCountPerTarget"}

@@ -13,13 +13,12 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from a2c.generate import safe
-from a2c.targets.shared import stack_name_for
+from a2c.targets.shared import INSTANCE_TYPE, stack_name_for
 
 # EKS versions in standard support as this release was made; the user may pick another.
 KUBERNETES_VERSION = "1.33"
 CLUSTER_NAME = r"[A-Za-z][A-Za-z0-9-]{0,99}"
 REGION = r"[a-z]{2}(?:-[a-z]+)+-[0-9]"
-INSTANCE_TYPE = r"[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.[a-z0-9]+"
 VERSION = r"1\.[0-9]{2}"
 KUBE_NAME = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 

@@ -33,6 +33,7 @@ def secret_arn(value_from: str, field: str = "$.secrets[*].valueFrom", source: s
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
                       2922, 3288, 3653)
 STACK_NAME = r"[A-Za-z][A-Za-z0-9-]{0,127}"
+INSTANCE_TYPE = r"[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.[a-z0-9]+"  # an EC2 instance type (m6i.large)
 
 # us-east-1 on-demand prices (USD) the READMEs' estimates use; a month is 730 hours.
 HOURS = 730

@@ -14,9 +14,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
-import socket
-import subprocess
 import tarfile
 import time
 from pathlib import Path
@@ -26,37 +23,20 @@ import pytest
 from a2c.env import Environment
 from a2c.steps import analyze, containerize, inventory
 from a2c.workspace import Workspace
-from tests.conftest import FIXTURES, free_port, missing
+from tests.integration.state_writer import compile_into, running
 
 
 @pytest.fixture
 def live_app(tmp_path):
     """StateWriter (a real JVM) run from its folder, with a few files the stream treats specially."""
-    if not shutil.which("javac"):
-        missing("a JDK (javac)", "install openjdk-17-jdk-headless")
     app = tmp_path / "ledger"
-    (app / "conf").mkdir(parents=True)
-    subprocess.run(["javac", "--release", "11", "-d", str(app), str(FIXTURES / "samples" / "state-writer" / "StateWriter.java")],
-                   check=True)
+    compile_into(app)
+    (app / "conf").mkdir()
     (app / "conf" / "ledger.properties").write_text("currency=EUR\n")
     os.chmod(app / "conf" / "ledger.properties", 0o600)  # the image makes it readable: exported as a copy
     (app / "conf" / "current.properties").symlink_to("ledger.properties")
-    port = free_port()
-    proc = subprocess.Popen(["java", "-cp", str(app), "StateWriter", str(port)], cwd=app,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.2)
-        else:
-            raise AssertionError("StateWriter did not start")
+    with running(app) as proc:
         yield proc, app
-    finally:
-        proc.kill()
-        proc.wait()
 
 
 def _a2c_added(client, image_id: str, base: str) -> list[str]:

@@ -5,44 +5,21 @@ and writable."""
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import time
-
 import pytest
 
 from a2c.env import Environment
 from a2c.planning import make_plan
 from a2c.steps import analyze, inventory
 from a2c.workspace import Workspace
-from tests.conftest import FIXTURES, free_port, missing
+from tests.integration.state_writer import compile_into, running
 
 
 @pytest.fixture
 def state_writer(tmp_path):
-    if not shutil.which("javac"):
-        missing("a JDK (javac)", "install openjdk-17-jdk-headless")
     app = tmp_path / "ledger"
-    app.mkdir()
-    subprocess.run(["javac", "--release", "11", "-d", str(app), str(FIXTURES / "samples" / "state-writer" / "StateWriter.java")],
-                   check=True)
-    port = free_port()
-    proc = subprocess.Popen(["java", "-cp", str(app), "StateWriter", str(port)], cwd=app,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.2)
-        else:
-            raise AssertionError("StateWriter did not start")
+    compile_into(app)
+    with running(app) as proc:
         yield proc, app
-    finally:
-        proc.kill()
-        proc.wait()
 
 
 def test_a_folder_written_during_analysis_is_persistent_storage(state_writer, tmp_path):
