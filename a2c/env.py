@@ -54,7 +54,28 @@ class Environment:
 
     # -- hosts -------------------------------------------------------------------------------
     def open_host(self, uri: str = "local") -> Host:
+        if uri.startswith("ssh://") and self.host_opener is open_host:
+            from a2c.gateways.ssh import options_from_uri
+
+            return self.open_ssh(options_from_uri(uri))
         return self.host_opener(uri)
+
+    def open_ssh(self, options: Any) -> Host:
+        """A host reached over SSH (``a2c.gateways.ssh.SshOptions``), read through its shell and
+        SFTP: nothing is installed there."""
+        from a2c.gateways.ssh import open_shell
+        from a2c.hosts.command import CommandHost
+
+        return CommandHost(open_shell(options))
+
+    def open_ssm(self, instance_id: str, *, profile: str | None = None, region: str | None = None,
+                 bucket: str | None = None, prefetched_scan: bytes | None = None) -> Host:
+        """A managed instance reached through Systems Manager Run Command."""
+        from a2c.gateways.ssm import SsmShell
+        from a2c.hosts.command import CommandHost
+
+        return CommandHost(SsmShell(self.aws(profile, region), instance_id, bucket=bucket),
+                           prefetched_scan=prefetched_scan)
 
     # -- outside systems -----------------------------------------------------------------------
     def aws(self, profile: str | None = None, region: str | None = None) -> Any:

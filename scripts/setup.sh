@@ -126,6 +126,7 @@ step packages install_packages
 step tomcat-service disable_tomcat_service
 step dockerd start_docker
 step jre17-image build_jre_image
+step sshd-jre-image bash scripts/sshd_image.sh
 step busybox-image build_busybox_image
 step dotnet bash scripts/setup-dotnet.sh
 step checkov install_checkov

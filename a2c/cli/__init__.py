@@ -32,13 +32,14 @@ Workflow (each step reads the previous step's file in the workspace):
   a2c containerize --application-id ID         build and prove    -> image, ID/Artifacts/, ID/deployment.json
   a2c generate app-deployment --application-id ID               -> ID/EcsDeployment/
   a2c extract --application-id ID              archive an app to containerize on another machine
+  a2c remote inventory --all                   many servers over SSH or SSM -> remote/<target>/
 """
 
 
 # Each command's module, imported when the command runs (or --help lists it), not at start.
 COMMAND_MODULES = {"init": ("init", "command"), "inventory": ("inventory", "command"), "analyze": ("analyze", "command"),
                    "extract": ("extract", "command"), "containerize": ("containerize", "command"),
-                   "generate": ("generate", "group")}
+                   "generate": ("generate", "group"), "remote": ("remote", "group")}
 
 
 class LazyGroup(click.Group):
@@ -74,7 +75,9 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in args or _env_flag("A2C_DEBUG")
     state: dict[str, AppContext] = {}
     try:
-        cli.main(args=argv, prog_name="a2c", standalone_mode=False, auto_envvar_prefix="A2C", obj=state)
+        status = cli.main(args=argv, prog_name="a2c", standalone_mode=False, auto_envvar_prefix="A2C", obj=state)
+        if isinstance(status, int) and status:  # click returns, not raises, ctx.exit(N) without standalone mode
+            sys.exit(status)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(ExitStatus.INTERRUPTED)

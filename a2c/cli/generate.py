@@ -80,13 +80,15 @@ def app_deployment(app: AppContext, app_id: str, image_uri: str | None, push: bo
     app.output.result(result.to_json(), human)
 
 
-@group.command("pipeline", epilog=epilog(['a2c generate pipeline --application-id java-tomcat-1dd8e7ba', 'a2c generate pipeline --application-id ID --deploy --profile migration --region eu-west-1', 'a2c generate pipeline --application-id ID --deploy --yes'], [ExitStatus.NOT_FOUND, ExitStatus.INVALID_FILE, ExitStatus.AWS, ExitStatus.NOT_SUPPORTED], env={'AWS_PROFILE': 'the AWS profile, after --profile', 'AWS_REGION': 'the AWS region, after --region (also AWS_DEFAULT_REGION)', 'AWS_ENDPOINT_URL': "botocore's endpoint override (and AWS_ENDPOINT_URL_<SERVICE>)"}),
+@group.command("pipeline", epilog=epilog(['a2c generate pipeline --application-id java-tomcat-1dd8e7ba', 'a2c generate pipeline --application-id ID --deploy --profile migration --region eu-west-1', 'a2c generate pipeline --application-id ID --deploy --yes', 'a2c generate pipeline --application-id ID --snapshot ./host-snapshot', 'a2c generate pipeline --application-id ID --no-context --deploy --no-push'], [ExitStatus.NOT_FOUND, ExitStatus.HOST, ExitStatus.INVALID_FILE, ExitStatus.AWS, ExitStatus.NOT_SUPPORTED], env={'AWS_PROFILE': 'the AWS profile, after --profile', 'AWS_REGION': 'the AWS region, after --region (also AWS_DEFAULT_REGION)', 'AWS_ENDPOINT_URL': "botocore's endpoint override (and AWS_ENDPOINT_URL_<SERVICE>)"}),
                help="Write ID/pipeline.json (if missing) and, from it, the enabled pipeline under "
                "ID/Artifacts/Pipeline/: for CodePipeline a CloudFormation template (source: CodeCommit, a "
                "CodeConnections repository or S3; a CodeBuild image build tagged with the commit id; a deploy "
                "per enabled release environment, a manual approval before prod), its buildspec, and "
-               "Artifacts/Pipeline/repository/, the folder to push to the source. With --deploy, create or update "
-               "the pipeline's stack through a change set (needs AWS credentials).")
+               "Artifacts/Pipeline/repository/, the folder to push to the source, with the application's build context "
+               "exported into it. With --deploy, create or update the pipeline's stack through a change set (needs AWS "
+               "credentials), then push that folder to a CodeCommit repository (as the branch's next commit) or "
+               "zip it to the S3 source.")
 @click.option("--application-id", "app_id", shell_complete=complete_application_ids, required=True, metavar="ID",
               help="An application with a deployment.json (a2c containerize, or generate app-deployment).")
 @click.option("--deploy", is_flag=True, help="Deploy the pipeline: create or update its CloudFormation stack.")
@@ -98,17 +100,33 @@ def app_deployment(app: AppContext, app_id: str, image_uri: str | None, push: bo
               help="AWS region (default: AWS_REGION or AWS_DEFAULT_REGION, then the one `a2c init` saved).")
 @click.option("--deploy-timeout", "deploy_timeout", type=click.IntRange(1, 24 * 60), default=60, show_default=True,
               metavar="MINUTES", help="With --deploy: how long to follow the stack before giving up.")
+@click.option("--context/--no-context", "with_context", default=True, show_default=True,
+              help="Export the application's build context into the repository folder first (read from the "
+              "host it was analyzed on, or --snapshot).")
+@click.option("--snapshot", metavar="DIR", help="Read the application's files from a host snapshot folder.")
+@click.option("--push/--no-push", "push_source", default=True, show_default=True,
+              help="With --deploy and a CodeCommit or S3 source: push the repository folder there.")
 @click.pass_obj
 def pipeline(app: AppContext, app_id: str, deploy: bool, yes: bool, aws_profile: str | None, aws_region: str | None,
-             deploy_timeout: int) -> None:
+             deploy_timeout: int, with_context: bool, snapshot: str | None, push_source: bool) -> None:
     from a2c.steps import pipeline as step
 
     def confirm(question: str) -> bool:
         return click.confirm(question, default=False, err=True)
 
+    if with_context:
+        from a2c.cli.context import host_address
+        from a2c.steps import containerize
+
+        # The Dockerfile and files the pipeline builds, copied (never hard-linked: the folder is
+        # pushed and may be edited), with the artifacts as containerize refreshes them (hand edits kept).
+        containerize.run(app.env, containerize.ContainerizeRequest(
+            app_id=app_id, host=host_address(snapshot), artifacts_only=True, validate=False,
+            export_context=step.repository_folder(app.env.workspace, app_id), export_mode="copy", export_force=True))
     request = step.PipelineRequest(app_id=app_id, deploy=deploy, yes=yes, aws_profile=aws_profile,
                                    aws_region=aws_region, deploy_timeout=deploy_timeout * 60.0,
-                                   confirm=confirm if app.output.interactive and sys.stdin.isatty() else None)
+                                   confirm=confirm if app.output.interactive and sys.stdin.isatty() else None,
+                                   push_source=push_source)
     result = step.run(app.env, request)
 
     def human() -> None:
@@ -116,7 +134,11 @@ def pipeline(app: AppContext, app_id: str, deploy: bool, yes: bool, aws_profile:
         for path in result.files:
             out.echo(f"  {path}")
         out.echo(f"  {result.repository}/")
-        steps = [f"Review {result.pipeline}", f"Follow {result.repository}/README.md to fill and push the repository"]
+        if result.published:
+            out.echo(f"  source: {result.published['location']} at {result.published['revision'] or '-'}")
+            steps = [f"Review {result.pipeline}", "Follow the pipeline's first run in the CodePipeline console"]
+        else:
+            steps = [f"Review {result.pipeline}", f"Follow {result.repository}/README.md to push the repository"]
         if result.stack_status:
             steps.append(f"After editing {result.pipeline}, run this command with --deploy again to update the pipeline")
         else:

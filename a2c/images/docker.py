@@ -62,7 +62,7 @@ class DockerBuilder(Builder):
         from a2c.images.layers import ContextWriter
 
         reporter = job.reporter
-        return ContextWriter(job.host, job.plan, job.artifacts(),
+        return ContextWriter(job.host, job.plan, support_layout(job.artifacts()),
                              progress=lambda s: reporter.detail(f"context: {s.files} files, {s.bytes // (1024 * 1024)} MiB"))
 
     def build(self, job: BuildJob) -> BuildOutcome:
@@ -101,3 +101,18 @@ def context_outcome(stats: Any) -> BuildOutcome:
         outcome.warnings.append(f"left out of the image (a credential store; supply it at run time, e.g. from "
                                 f"Secrets Manager or a mounted volume): {entry}")
     return outcome
+
+
+# The Dockerfile line that copies the support folder (a2c's scripts) onto /.
+SUPPORT_COPY = b"COPY support/ /"
+
+
+def support_layout(artifacts: dict[str, bytes]) -> dict[str, bytes]:
+    """Artifacts/a2c/* under ``support/a2c/`` in the context when the Dockerfile copies
+    ``support/`` onto ``/``. ``COPY a2c/ /a2c/`` would let Docker create /a2c with the build's
+    clock, so that layer differed between any two builds; copied as part of a folder, /a2c takes
+    the context's fixed time. A Dockerfile still written the old way keeps the old layout."""
+    dockerfile = artifacts.get("Dockerfile", b"")
+    if not any(line.strip() == SUPPORT_COPY for line in dockerfile.splitlines()):
+        return artifacts
+    return {(f"support/{name}" if name.startswith("a2c/") else name): data for name, data in artifacts.items()}

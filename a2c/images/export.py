@@ -17,6 +17,7 @@ interrupted export leaves nothing half-done at the target.
 
 from __future__ import annotations
 
+import json
 import os
 import posixpath
 import shutil
@@ -28,10 +29,16 @@ from typing import Any
 
 from a2c.errors import UsageError
 from a2c.hosts.base import is_within
+from a2c.images import restore_metadata
 from a2c.images.layers import ContextWriter, Entry, sized_chunks
 from a2c.model import json_fields
 
 MODES = ("link", "copy", "tar")
+# Beside the context in a folder export: the entries' modes and times, and the script a CI job
+# runs to give a Git checkout or an unzipped copy back what those lose.
+METADATA_DIR = ".a2c"
+METADATA_FILE = restore_metadata.MANIFEST
+RESTORE_SCRIPT = "restore-metadata.py"
 
 
 @dataclass
@@ -144,15 +151,39 @@ class FolderSink:
         self.folders: dict[str, tuple[int, float]] = {}  # relative name -> (mode, mtime)
         self.links: set[str] = set()
         self.inodes: set[tuple[int, int]] = set()
+        self.metadata: dict[str, tuple[str, int, int]] = {}  # name -> (kind, mode, mtime), for METADATA
 
     def write(self) -> None:
         for entry in self.writer.entries():
             name = _relative(entry.name)
-            if name is None or not self._parents_ready(name):
+            if name is None or name.split("/")[0] == METADATA_DIR or not self._parents_ready(name):
                 self.result.skipped.append(entry.name)
                 continue
             self._write(name, entry)
+            self.metadata.pop(name, None)  # a name the stream gives twice: the later entry, last
+            self.metadata[name] = (entry.kind, entry.mode, int(entry.mtime))
         self._finish_folders()
+        self._write_metadata()
+
+    def _write_metadata(self) -> None:
+        """``.a2c/``: every entry's mode and time, and the script that restores them where a Git
+        checkout or a zip lost them (a2c/images/restore_metadata.py)."""
+        for name, (mode, mtime) in self.folders.items():
+            if name not in self.metadata:  # parents the stream left implicit
+                self.metadata[name] = ("dir", mode, int(mtime))
+        ordered = sorted(self.metadata.items(), key=lambda item: (item[0].count("/"), item[0]))  # parents first
+        entries = [[kind, name, mode, mtime] for name, (kind, mode, mtime) in ordered]
+        folder = os.path.join(self.root, METADATA_DIR)
+        os.mkdir(folder, 0o755)
+        manifest = json.dumps({"version": 1, "entries": entries}, indent=0).encode() + b"\n"
+        script = Path(restore_metadata.__file__).read_bytes()
+        for name, data, mode in ((METADATA_FILE, manifest, 0o644), (RESTORE_SCRIPT, script, 0o755)):
+            path = os.path.join(folder, name)
+            with open(path, "xb") as out:
+                out.write(data)
+                os.fchmod(out.fileno(), mode)
+            os.utime(path, (self.writer.made_at,) * 2)
+        os.utime(folder, (self.writer.made_at,) * 2)
 
     def _write(self, name: str, entry: Entry) -> None:
         path = os.path.join(self.root, name)

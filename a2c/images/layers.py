@@ -177,6 +177,10 @@ class ContextWriter:
         """Every member of the context, in stream order: folders before what they hold."""
         for name, data in sorted(self.artifacts.items()):
             mode = 0o755 if name.endswith(".sh") else 0o644
+            # The folders above an artifact, with a2c's fixed time (not whatever the engine picks).
+            parts = name.split("/")[:-1]
+            for depth in range(1, len(parts) + 1):
+                yield from self._dir_entry("/".join(parts[:depth]), 0o755)
             yield from self._bytes_entry(name, data, mode)
         if self.with_generated:
             for path, data in sorted(self.plan.generated.items()):
@@ -209,7 +213,9 @@ class ContextWriter:
 
     def _parents(self, prefix: str, path: str) -> Iterator[Entry]:
         """Entries for the folders above ``path`` with the host's modes: without them the copy would
-        reset existing folders in the image (a sticky, world-writable /tmp) to 0755."""
+        reset existing folders in the image (a sticky, world-writable /tmp) to 0755. Their time is
+        a2c's fixed one, not the host's: a folder like /tmp or /opt changes whenever anything else
+        on the host writes there, which would change the layer (and the context's hash) each build."""
         parts = [p for p in posixpath.dirname(posixpath.normpath(path)).split("/") if p]
         current = ""
         for part in parts:
@@ -219,7 +225,7 @@ class ContextWriter:
             except HostError:
                 st = None
             mode = st.mode if st is not None and st.kind == "dir" else 0o755
-            yield from self._dir_entry(prefix + current, readable(mode, True), st.mtime if st else None)
+            yield from self._dir_entry(prefix + current, readable(mode, True))
 
     def _walk(self, layer: CopyLayer, root: str, overridden: tuple[str, ...]) -> Iterator[Entry]:
         roots = layer.paths

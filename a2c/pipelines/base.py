@@ -81,7 +81,10 @@ class Pipeline:
         its events followed, its outputs returned); a kind deployed otherwise (a Jenkins job)
         overrides it and returns an ``a2c.targets.base.DeployResult`` too."""
         if not self.main_file:
-            raise NotImplementedError(f"the {self.id} pipeline has no stack to deploy")
+            from a2c.errors import NotSupported
+
+            raise NotSupported(f"a2c does not deploy the {self.description} pipeline: it has no stack",
+                               f"Set it up by hand as {folder}/README.md says.")
         return deploy_stack(self.stack_name(pipeline), folder / self.main_file)
 
     def next_steps(self, pipeline: Mapping[str, Any], folder: str) -> list[str]:

@@ -9,8 +9,8 @@ the pipeline (V2) and its stages:
   repository root: ECR login, ``docker build`` of the exported build context, the commit id
   (CODEBUILD_RESOLVED_SOURCE_VERSION) as the tag, push, ``imagedefinitions.json``;
 - DeployBeta, then Approve (manual approval) and DeployProd, an action per enabled release: ECS
-  through CodePipeline's ECS deploy action (a rolling update the service's circuit breaker rolls
-  back), EKS, Express Mode and App Runner through a second CodeBuild project (``deployspec.yml``:
+  through CodePipeline's ECS deploy action (the service's own strategy: rolling with a circuit
+  breaker, or ECS's blue/green), EKS, Express Mode and App Runner through a second CodeBuild project (``deployspec.yml``:
   ``kubectl set image``, ``aws ecs update-express-gateway-service``, ``aws apprunner
   update-service``); the EKS cluster gets an access entry for that project's role.
 
@@ -44,6 +44,27 @@ BUCKET = r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"
 OBJECT_KEY = r"[A-Za-z0-9!_.*'()-][A-Za-z0-9!_.*'()/-]{0,1023}"
 ARTIFACT_DAYS = 30
 BUILD_IMAGE = "aws/codebuild/standard:7.0"
+# The checkov checks the template skips, each with why (in the resource's Metadata and the README).
+SKIPPED_CHECKS = {
+    "CKV_AWS_18": ("ArtifactBucket", "the bucket holds only the pipeline's own artifacts, which expire after "
+                   f"{ARTIFACT_DAYS} days; access logs would need a second bucket per pipeline, and CloudTrail "
+                   "data events record who reads it where an account needs that"),
+    "CKV_AWS_158": ("BuildLogGroup", "build logs hold the build's output, never secrets (the image gets none), and "
+                    "CloudWatch Logs encrypts them at rest; a customer-managed key adds a key policy to maintain"),
+}
+
+
+def skips(resource: str) -> Any:
+    """The ``Metadata: checkov: skip:`` block of one resource of pipeline.yml."""
+    from a2c.generate.render import to_json, trusted
+
+    mine = [(check, why) for check, (owner, why) in SKIPPED_CHECKS.items() if owner == resource]
+    lines = ["    Metadata:", "      checkov:", "        skip:"]
+    for check, why in mine:
+        lines += [f"          - id: {check}", f"            comment: {to_json(why)}"]
+    return trusted("\n".join(lines) if mine else "")
+
+
 # us-east-1 list prices the README's estimate assumes (USD).
 PIPELINE_ACTION_MINUTE = 0.002  # V2 pipelines: per action execution minute
 BUILD_MINUTE = 0.005  # general1.small, Linux
@@ -379,7 +400,7 @@ def render_codepipeline(pipeline: Mapping[str, Any], deployment: Mapping[str, An
         create_repository=src["kind"] == "CodeCommit" and src["create"], repository_name=src.get("repository", ""),
         log_group=log_group, roles=roles, build_project=build_project, deploy_project=deploy_project,
         access_entries=access_entries, pipeline_name=pipeline_name, stages=stages, source_rule=source_rule,
-        outputs=outputs)
+        outputs=outputs, skips=skips)
     return {
         "pipeline.yml": template,
         "buildspec.yml": buildspec,
@@ -423,8 +444,11 @@ def codepipeline_readme(pipeline: Mapping[str, Any], src: Mapping[str, Any], ite
         "ecr:GetAuthorizationToken and the ECS task definition calls, which AWS authorizes on `*` only)",
     ]
     if ecs:
-        lines.append("- ECS releases through CodePipeline's ECS deploy action: a rolling update of the service; "
-                     "its deployment circuit breaker rolls a failing revision back")
+        lines.append("- ECS releases through CodePipeline's ECS deploy action, which hands the new task definition "
+                     "to the service; the service deploys it its own way (deployment.json "
+                     "`ecsParameters.deployment.strategy`): rolling, with the circuit breaker rolling a failing "
+                     "revision back, or ECS's blue/green (`blueGreen`: the new revision in a second target group, "
+                     "production traffic moved by the listener rule, the old one kept for the bake time)")
     if any(i["kind"] == "EKS" for i in items):
         lines.append("- An EKS access entry for the rollout role (AmazonEKSEditPolicy on the namespace); the "
                      "cluster's authentication mode must include the EKS API")
@@ -442,9 +466,14 @@ def codepipeline_readme(pipeline: Mapping[str, Any], src: Mapping[str, Any], ite
                   "\"Stacks[0].Outputs[?OutputKey=='ECSService'].OutputValue\" --output text`, or set "
                   "`serviceName` in pipeline.json and run `a2c generate pipeline` again "
                   "(`a2c generate pipeline --deploy` reads it from the stack itself).", ""]
-    lines += ["Then push the repository (`../repository/`, see its README) to the source; each push runs the "
-              "pipeline. The ECS deploy action registers new task definition revisions outside the ECS stack: "
-              "a later update of that stack puts its own image back until the next pipeline run.", ""]
+    filled = src["kind"] in ("CodeCommit", "S3")
+    lines += [("`a2c generate pipeline --deploy` then pushes the repository (`../repository/`) to the source "
+               "(the branch's next commit, or the zip); by hand, see that folder's README. " if filled else
+               "Then push the repository (`../repository/`, see its README) to the source. ")
+              + "Each push runs the pipeline. The ECS deploy action registers new task definition revisions outside "
+              "the ECS stack: a later update of that stack puts its own image back until the next pipeline run.", "",
+              "## checkov checks skipped on purpose", "",
+              *[f"- `{check}` ({resource}): {why}" for check, (resource, why) in SKIPPED_CHECKS.items()], ""]
     return "\n".join(lines)
 
 

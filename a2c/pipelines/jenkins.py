@@ -2,8 +2,8 @@
 environment, an approval before prod), config.xml for Jenkins' createItem API (a pipeline job
 reading the Jenkinsfile from the repository) and the IAM policy the agents need.
 
-Values reach the Jenkinsfile only as Groovy single-quoted strings (``groovy``, defined in
-``a2c.pipelines.github_actions`` until a2c.generate.quoting takes it), set in ``environment``
+Values reach the Jenkinsfile only as Groovy single-quoted strings (a2c.generate.quoting's
+``groovy``), set in ``environment``
 or ``withEnv``; the ``sh`` steps are single-quoted too and read them as shell variables, so no
 value is ever interpolated into a command.
 """
@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Mapping
 from a2c.generate import safe
 from a2c.pipelines.base import Pipeline
 from a2c.generate.render import render
-from a2c.pipelines.github_actions import BRANCH, GITHUB_REPOSITORY, REGION, Plan, check_plan, policy_json
+from a2c.pipelines.common import BRANCH, GITHUB_REPOSITORY, REGION, Plan, check_plan, policy_json
 
 CREDENTIAL_ID = r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}"
 LABEL = r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}"

@@ -1,20 +1,26 @@
 """a2c containerize: analysis.json -> Artifacts/ -> image -> proof that it serves.
 
 The builder of the plan's platform does the engine's part (a2c.images): the Docker engine
-streams the build here; the Windows builder writes the artifacts and stops.
+streams the build here; the CodeBuild builder (``--builder codebuild``) builds and pushes on AWS;
+the Windows builder writes the artifacts and stops. ``run_all`` does this for every analyzed
+application of the workspace: one after the other on the local engine, a bounded number at once
+on CodeBuild, and one application's failure never stops the others.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Mapping
 
 from a2c.archive import read_archive_app_id, unpack_archive
 from a2c.env import Environment
-from a2c.errors import NotSupported
+from a2c.errors import A2CError, AppNotFound, ExitStatus, NotSupported, UsageError, WindowsHostRequired, crash_summary
 from a2c.hosts.base import Host
 from a2c.images.base import BuildJob, Validation
 from a2c.probe import Baseline
@@ -41,6 +47,8 @@ class ContainerizeRequest:
     export_context: Path | None = None  # also write the build context here, for `docker build` elsewhere
     export_mode: str = "link"  # "link", "copy" or "tar" (a2c.images.export)
     export_force: bool = False  # replace a non-empty export_context
+    builder: str | None = None  # a builder by id (``codebuild``); None: the plan's platform's first
+    builder_options: Mapping[str, Any] = field(default_factory=dict)  # for a builder that takes them (configure)
 
 
 @dataclass
@@ -58,6 +66,10 @@ class ContainerizeResult:
     notes: list[str] = field(default_factory=list)
     application_port: int = 0
     exported_context: dict[str, Any] | None = None
+    builder: str = ""
+    image_uri: str = ""  # repository@sha256:… when the builder pushed the image (codebuild)
+    build_id: str = ""
+    build_context: str = ""  # where the builder uploaded the context (s3://…)
 
     def to_json(self) -> dict[str, Any]:
         data = json_fields(self)
@@ -69,8 +81,9 @@ class ContainerizeResult:
         return data
 
 
-def run(env: Environment, request: ContainerizeRequest) -> ContainerizeResult:
-    """One a2c at a time per application: a second run waits for the first, then fails clearly."""
+def run(env: Environment, request: ContainerizeRequest, builder: Any = None) -> ContainerizeResult:
+    """One a2c at a time per application: a second run waits for the first, then fails clearly.
+    ``builder``: one shared by several runs (run_all), used for plans of its platform."""
     workspace = env.workspace
     app_id = read_archive_app_id(request.input_archive) if request.input_archive else request.app_id
     assert app_id is not None
@@ -86,10 +99,34 @@ def run(env: Environment, request: ContainerizeRequest) -> ContainerizeResult:
             analysis = workspace.read_analysis(app_id)
             analysis["containerParameters"]["containerBaseImage"] = request.base_image
             workspace.write_analysis(app_id, analysis)
-        return containerize(env, app_id, host, request)
+        return containerize(env, app_id, host, request, builder)
 
 
-def containerize(env: Environment, app_id: str, host: Host, request: ContainerizeRequest) -> ContainerizeResult:
+def choose_builder(env: Environment, platform: str, request: ContainerizeRequest, shared: Any = None) -> Any:
+    """The builder for the plan: ``shared`` when it builds this platform, else the one named, else
+    the platform's first; configured with the request's builder options."""
+    if shared is not None and shared.platform == platform:
+        return shared
+    builder = env.builders.for_platform(platform, request.builder if shared is None else None)
+    configure_builder(builder, request)
+    return builder
+
+
+def configure_builder(builder: Any, request: ContainerizeRequest) -> None:
+    """Hand the builder its options; the S3 bucket defaults to the one `a2c init` saved."""
+    if not hasattr(builder, "configure"):
+        return
+    options = dict(request.builder_options)
+    if not options.get("s3_bucket"):
+        from a2c.config import load_config
+
+        config = load_config()
+        options["s3_bucket"] = config.s3Bucket if config else ""
+    builder.configure(options)
+
+
+def containerize(env: Environment, app_id: str, host: Host, request: ContainerizeRequest,
+                 shared_builder: Any = None) -> ContainerizeResult:
     workspace, reporter = env.workspace, env.reporter
     document = workspace.read_analysis(app_id)
     head = AnalysisHead.from_json(document)
@@ -97,7 +134,9 @@ def containerize(env: Environment, app_id: str, host: Host, request: Containeriz
     source = str(workspace.app_dir(app_id) / ANALYSIS)
 
     plan = without_workspace(make_plan(document, host, env.analyzers, source), str(workspace.root), host)
-    builder = env.builders.for_platform(plan.platform)
+    builder = choose_builder(env, plan.platform, request, shared_builder)
+    result.builder = builder.id
+    remote = bool(getattr(builder, "remote", False))  # builds elsewhere: nothing is run here
     if request.export_context is not None and getattr(builder, "context_writer", None) is None:
         raise NotSupported(f"the {builder.id} builder has no build context to export (--export-context)",
                            "Export the context of Linux images only; for Windows images, Artifacts/ is the context.")
@@ -111,7 +150,7 @@ def containerize(env: Environment, app_id: str, host: Host, request: Containeriz
     if builder.builds_here:  # a builder that stops reports what it wrote itself
         reporter.step(f"Wrote build artifacts to {artifacts_dir}")
     found = None
-    if request.validate and builder.builds_here and not (request.artifacts_only or request.build_only):
+    if request.validate and builder.builds_here and not remote and not (request.artifacts_only or request.build_only):
         found = probe_baseline(host, document, reporter)  # before the build: the original as it serves now
     job = BuildJob(plan=plan, analysis=head, host=host, artifacts_dir=artifacts_dir, artifact_names=tuple(rendered),
                    reporter=reporter, source=source, workspace=workspace, baseline=found)
@@ -122,10 +161,18 @@ def containerize(env: Environment, app_id: str, host: Host, request: Containeriz
         result.deployment = str(ensure_deployment(workspace, head, env.targets, reporter))
     if request.artifacts_only:
         return result
+    if getattr(builder, "pushes", False):  # it tags the image by deployment.json's ecrParameters
+        result.deployment = str(ensure_deployment(workspace, head, env.targets, reporter))
     _record(result, builder.build(job), reporter)
     if request.build_only:
         return result
     result.deployment = str(ensure_deployment(workspace, head, env.targets, reporter))
+    if remote:
+        if request.validate:
+            reporter.warn(f"not validated: {builder.id} built the image elsewhere; to run and probe it here, "
+                          f"`docker pull {result.image_uri or result.image}` and `a2c containerize "
+                          f"--application-id {app_id}` with the local engine")
+        return result
     if request.validate:
         result.validation = builder.validate(job, request.validate_timeout)
         if result.validation is not None:
@@ -191,6 +238,9 @@ def _record(result: ContainerizeResult, outcome: Any, reporter: Reporter) -> Non
     result.context_files = outcome.context_files or result.context_files
     result.context_bytes = outcome.context_bytes or result.context_bytes
     result.notes += [note for note in outcome.notes if note not in result.notes]
+    for name in ("image_uri", "build_id"):
+        setattr(result, name, getattr(outcome, name, "") or getattr(result, name))
+    result.build_context = getattr(outcome, "context", "") or result.build_context
     for warning in outcome.warnings:
         reporter.warn(warning)
 
@@ -213,11 +263,180 @@ def write_artifacts(directory: Path, rendered: dict[str, str], workspace: Worksp
         if path.exists():
             current = path.read_bytes()
             edited = record.get(name) != _digest(current)
+            if edited:
+                kept.append(name)  # reported: the build uses the user's version
             if reuse or edited:
-                kept.append(name)
                 continue
         to_write[name] = text
     workspace.write_files(directory, to_write, executable=tuple(n for n in to_write if n.endswith(".sh")))
     record.update({n: _digest(encode_text(n, t)) for n, t in to_write.items()})  # the bytes written
     atomic_write_json(record_path, record)
     return sorted(rendered), kept
+
+
+# -- every analyzed application: containerize --all ------------------------------------------------
+
+@dataclass(frozen=True)
+class ContainerizeAllRequest:
+    each: ContainerizeRequest  # the options every application is containerized with (its app_id unset)
+    concurrency: int = 4  # builds at once on a remote builder; the local engine builds one at a time
+
+
+@dataclass
+class AppOutcome:
+    app_id: str
+    status: str  # "built", "artifacts" (written, not built: --artifacts-only, Windows) or "failed"
+    seconds: float = 0.0
+    image: str = ""
+    image_uri: str = ""
+    error: str = ""
+    hint: str = ""
+    exit_status: int = 0
+    result: ContainerizeResult | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"applicationId": self.app_id, "status": self.status, "seconds": round(self.seconds, 1),
+                "image": self.image, "imageUri": self.image_uri, "error": self.error, "hint": self.hint,
+                "exitStatus": self.exit_status, "result": self.result.to_json() if self.result else None}
+
+
+@dataclass
+class ContainerizeAllResult:
+    builder: str
+    concurrency: int
+    applications: list[AppOutcome] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[AppOutcome]:
+        return [a for a in self.applications if a.status == "failed"]
+
+    @property
+    def exit_status(self) -> int:
+        """0 when none failed; else the failures' own status when they share one, else BUILD_FAILED."""
+        statuses = {a.exit_status for a in self.failed}
+        if not statuses:
+            return int(ExitStatus.OK)
+        return statuses.pop() if len(statuses) == 1 else int(ExitStatus.BUILD_FAILED)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"builder": self.builder, "concurrency": self.concurrency,
+                "built": sum(a.status == "built" for a in self.applications), "failed": len(self.failed),
+                "exitStatus": self.exit_status, "applications": [a.to_json() for a in self.applications]}
+
+
+class PrefixedReporter(Reporter):
+    """One application's lines among others' (--all): each starts with its id."""
+
+    def __init__(self, inner: Reporter, app_id: str) -> None:
+        self.inner, self.prefix = inner, f"[{app_id}] "
+
+    def step(self, message: str) -> None:
+        self.inner.step(self.prefix + message)
+
+    def detail(self, message: str) -> None:
+        self.inner.detail(self.prefix + message)
+
+    def warn(self, message: str) -> None:
+        self.inner.warn(self.prefix + message)
+
+
+def analyzed_applications(workspace: Workspace) -> list[str]:
+    """The workspace's applications that have an analysis.json, by id."""
+    from a2c.ids import application_id_problem
+
+    try:
+        folders = sorted(p for p in workspace.root.iterdir() if p.is_dir())
+    except OSError:
+        return []
+    return [p.name for p in folders if application_id_problem(p.name) is None and (p / ANALYSIS).is_file()]
+
+
+def named_builder(env: Environment, builder_id: str) -> Any:
+    """The installed builder of that id, constructed once (shared by every application of --all)."""
+    for cls in env.builders.classes:
+        if cls.id == builder_id:
+            return cls(env)
+    raise NotSupported(f"no builder named {builder_id!r} is installed (installed: {', '.join(env.builders.ids())})",
+                       "Choose one of the installed builders with --builder, or install the builder's plugin.")
+
+
+def run_all(env: Environment, request: ContainerizeAllRequest,
+            on_done: Callable[[AppOutcome], None] | None = None) -> ContainerizeAllResult:
+    """Containerize every analyzed application; one failing does not stop the others.
+
+    A remote builder (CodeBuild) is checked once (bucket, role, project) before any application
+    starts, and then builds ``concurrency`` applications at once; the local engine builds them one
+    after the other (one engine, one build at a time, and each image is run to validate it).
+    """
+    if request.each.app_id or request.each.input_archive or request.each.export_context:
+        raise UsageError("--all containerizes every analyzed application: it takes no --application-id, "
+                         "--input-archive or --export-context", "Drop those options, or containerize one application.")
+    apps = analyzed_applications(env.workspace)
+    if not apps:
+        raise AppNotFound(f"no analyzed application in {env.workspace.root}",
+                       "Run `a2c inventory` and `a2c analyze --application-id ID` first.")
+    shared = None
+    if request.each.builder:
+        shared = named_builder(env, request.each.builder)
+        configure_builder(shared, request.each)
+    remote = bool(getattr(shared, "remote", False))
+    concurrency = max(1, request.concurrency) if remote else 1
+    env.analyzers, env.targets  # noqa: B018 - loaded here, before threads share the Environment
+    if shared is not None and hasattr(shared, "preflight") and not request.each.artifacts_only:
+        shared.preflight(env.reporter)
+    result = ContainerizeAllResult(builder=getattr(shared, "id", "") or "default", concurrency=concurrency)
+    env.reporter.step(f"Containerizing {len(apps)} applications ({result.builder} builder"
+                      + (f", {concurrency} at a time)" if concurrency > 1 else ", one at a time)"))
+    lock = threading.Lock()
+
+    def done(outcome: AppOutcome) -> AppOutcome:
+        with lock:
+            if on_done is not None:
+                on_done(outcome)
+        return outcome
+
+    def one(app_id: str) -> AppOutcome:
+        return done(_containerize_one(env, app_id, request.each, shared))
+
+    if concurrency == 1:
+        result.applications = [one(app_id) for app_id in apps]
+        return result
+    pool = ThreadPoolExecutor(max_workers=min(concurrency, len(apps)), thread_name_prefix="a2c-containerize")
+    futures = [pool.submit(one, app_id) for app_id in apps]
+    try:
+        result.applications = [future.result() for future in futures]
+    except BaseException:  # an interrupt: stop the builds on AWS, start no more
+        cancel = getattr(shared, "cancel", None)
+        if cancel is not None:
+            cancel.set()
+        for future in futures:
+            future.cancel()
+        raise
+    finally:
+        pool.shutdown(wait=True)
+    return result
+
+
+def _containerize_one(env: Environment, app_id: str, each: ContainerizeRequest, shared: Any) -> AppOutcome:
+    import logging
+
+    started = time.monotonic()
+    app_env = replace(env, reporter=PrefixedReporter(env.reporter, app_id))
+    try:
+        built = run(app_env, replace(each, app_id=app_id), shared)
+    except WindowsHostRequired as exc:
+        return AppOutcome(app_id, "artifacts", time.monotonic() - started, error=exc.message, hint=exc.hint,
+                          exit_status=int(exc.exit_status))
+    except A2CError as exc:
+        app_env.reporter.warn(f"failed: {exc.message}")
+        return AppOutcome(app_id, "failed", time.monotonic() - started, error=exc.message, hint=exc.hint,
+                          exit_status=int(exc.exit_status))
+    except Exception as exc:  # noqa: BLE001 - one application's crash must not stop the others
+        logging.getLogger("a2c").exception("containerize of %s crashed", app_id)
+        app_env.reporter.warn(f"failed: unexpected error {crash_summary(exc)}")
+        return AppOutcome(app_id, "failed", time.monotonic() - started, error=f"unexpected error: {crash_summary(exc)}",
+                          hint="The details are in the workspace log (log/a2c.log).",
+                          exit_status=int(ExitStatus.UNEXPECTED))
+    status = "artifacts" if each.artifacts_only else "built"
+    return AppOutcome(app_id, status, time.monotonic() - started, image=built.image, image_uri=built.image_uri,
+                      result=built)

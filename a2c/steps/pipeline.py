@@ -30,6 +30,7 @@ class PipelineRequest:
     aws_region: str | None = None
     deploy_timeout: float = DEFAULT_DEPLOY_TIMEOUT
     s3_bucket: str | None = None  # for large templates; default: the one `a2c init` saved
+    push_source: bool = True  # with deploy: push the repository layout to a CodeCommit or S3 source
 
 
 @dataclass
@@ -45,12 +46,13 @@ class PipelineResult:
     next_steps: list[str] = field(default_factory=list)
     stack_status: str = ""
     outputs: dict[str, str] = field(default_factory=dict)
+    published: dict[str, Any] | None = None  # where --deploy pushed the repository layout
 
     def to_json(self) -> dict[str, Any]:
         return {"applicationId": self.app_id, "pipeline": self.pipeline, "kind": self.kind, "folder": self.folder,
                 "template": self.template, "files": self.files, "repository": self.repository,
                 "stackName": self.stack_name, "stackStatus": self.stack_status, "outputs": self.outputs,
-                "nextSteps": self.next_steps}
+                "published": self.published, "nextSteps": self.next_steps}
 
 
 def run(env: Environment, request: PipelineRequest) -> PipelineResult:
@@ -137,7 +139,10 @@ def write_repository(env: Environment, pipeline: Mapping[str, Any], deployment: 
     if missing:
         env.reporter.warn(f"Not in {folder}: {', '.join(missing)} (run `a2c generate app-deployment "
                           f"--application-id {pipeline['applicationId']}` first)")
-    env.workspace.write_files(folder, render_repository(pipeline, kind, kind_files, target_files, missing))
+    # The build context, exported there first (the CLI does, unless --no-context): its top entries.
+    context = sorted(p.name + ("/" if p.is_dir() else "") for p in folder.iterdir()
+                     if p.name != "README.md") if (folder / "Dockerfile").is_file() else []
+    env.workspace.write_files(folder, render_repository(pipeline, kind, kind_files, target_files, missing, context))
     env.reporter.step(f"Wrote the source repository layout at {folder} (see its README.md)")
     return folder
 
@@ -149,6 +154,12 @@ def deploy(env: Environment, request: PipelineRequest, aws: Any, pipeline: Mappi
     from a2c.gateways.cloudformation import CloudFormationGateway
     from a2c.targets.stack import deploy_stack
 
+    if request.push_source:
+        from a2c.pipelines.publish import PUBLISHED_SOURCES, check_publishable
+        from a2c.pipelines.pipelinejson import enabled_source
+
+        if enabled_source(pipeline) in PUBLISHED_SOURCES:  # refused before the stack, not after
+            check_publishable(Path(result.repository), str(pipeline["applicationId"]))
     bucket = request.s3_bucket
     if bucket is None:
         config = load_config()
@@ -163,3 +174,14 @@ def deploy(env: Environment, request: PipelineRequest, aws: Any, pipeline: Mappi
     deployed = kind.deploy(pipeline, deployment, folder, aws, env.reporter, options, stack)
     result.stack_name = deployed.stack_name or result.stack_name
     result.stack_status, result.outputs = deployed.status, dict(deployed.outputs)
+    if request.push_source:
+        from a2c.pipelines.publish import publish
+
+        published = publish(pipeline, Path(result.repository), aws, profile=request.aws_profile,
+                            reporter=env.reporter)
+        result.published = published.to_json() if published else None
+
+
+def repository_folder(workspace: Any, app_id: str) -> Path:
+    """``<app>/Artifacts/Pipeline/repository/``, where the CLI exports the build context first."""
+    return workspace.artifacts_dir(app_id) / PIPELINE_DIR / REPOSITORY_DIR

@@ -207,6 +207,23 @@ def check_logging(logging: Mapping[str, Any], source: str) -> dict[str, Any]:
     return {"driver": logging.get("driver", "awslogs"), "retention": retention, "kms": key}
 
 
+def check_deployment_strategy(settings: Mapping[str, Any], nlb: bool, source: str) -> dict[str, Any]:
+    """ecsParameters.deployment: rolling (the default) or ECS's own blue/green, which needs the
+    Application Load Balancer's listener rule to move traffic between two target groups."""
+    strategy = settings.get("strategy", "rolling")
+    bake = settings.get("bakeTimeMinutes", 10)
+    if strategy == "blueGreen" and nlb:
+        raise InvalidFile(f"{source}: $.ecsParameters.deployment.strategy: blue/green here moves traffic with an "
+                          "Application Load Balancer listener rule; this service has TCP ports and gets a Network "
+                          "Load Balancer", 'Set it to "rolling", or mark the TCP ports "http" in $.exposedPorts if '
+                          "they speak HTTP.")
+    if isinstance(bake, bool) or not isinstance(bake, int) or not 0 <= bake <= 1440:
+        raise InvalidFile(f"{source}: $.ecsParameters.deployment.bakeTimeMinutes: {bake!r}",
+                          "Minutes both revisions stay up after traffic moves, 0 to 1440.")
+    groups = ["TargetGroup", "TargetGroupGreen"] if strategy == "blueGreen" else ["TargetGroup"]
+    return {"blue_green": strategy == "blueGreen", "bake": bake, "target_groups": [trusted(g) for g in groups]}
+
+
 def check_access_logs(access: Mapping[str, Any], source: str) -> dict[str, str]:
     """ecsParameters.accessLogs: the load balancer's access logs, to a bucket the user owns."""
     bucket = access.get("bucket", "")
@@ -324,6 +341,7 @@ def render_ecs(deployment: Mapping[str, Any], image_uri: str, source: str = "dep
     task_ports = list(dict.fromkeys(([item["port"] for item in listeners] if nlb else [port]) + [p for p in [
         safe.port(ecs["healthCheckPort"], "$.ecsParameters.healthCheckPort", source) if ecs.get("healthCheckPort") else 0]
         if p]))
+    strategy = check_deployment_strategy(ecs.get("deployment") or {}, nlb, source)
     skipped = skipped_checks(certificate, bool(ecs.get("publicApp", True)), nlb, logs_key=bool(logging["kms"]),
                              access_logs=bool(access_logs), capacity=bool(capacity))
     depends_on = ([f"Listener{i + 1}" for i in range(len(listeners))] if nlb else ["Listener"]) + (
@@ -408,6 +426,7 @@ def render_ecs(deployment: Mapping[str, Any], image_uri: str, source: str = "dep
         listeners=listeners,
         task_ports=task_ports,
         depends_on=depends_on,
+        strategy=strategy,
         mount_subnets=[trusted(f"!Select [{i}, !Ref PrivateSubnetIds]" if private_subnets else
                                f"!Select [{i}, !Ref SubnetIds]" if reuse_vpc else
                                f"!Ref PrivateSubnet{i + 1}" if private_tasks else f"!Ref PublicSubnet{i + 1}")
@@ -421,7 +440,7 @@ def render_ecs(deployment: Mapping[str, Any], image_uri: str, source: str = "dep
         "README.md": ecs_readme(ecs, app_id, stack_name, bool(reuse_vpc), certificate, scaling, skipped,
                                 launch_type=launch_type, capacity=capacity, nat_gateways=nat_gateways,
                                 private_tasks=private_tasks, nlb=nlb, logging=logging, access_logs=access_logs,
-                                windows=windows),
+                                windows=windows, strategy=strategy),
     }
 
 
@@ -434,7 +453,8 @@ def ecs_readme(ecs: Mapping[str, Any], app_id: str, stack_name: str, reuse_vpc: 
                scaling: Mapping[str, Any], skipped: Mapping[str, tuple[str, str]], *, launch_type: str = "FARGATE",
                capacity: Mapping[str, Any] | None = None, nat_gateways: int = 0, private_tasks: bool = False,
                nlb: bool = False, logging: Mapping[str, Any] | None = None,
-               access_logs: Mapping[str, str] | None = None, windows: bool = False) -> str:
+               access_logs: Mapping[str, str] | None = None, windows: bool = False,
+               strategy: Mapping[str, Any] | None = None) -> str:
     """What the stack creates, a rough monthly cost (us-east-1 on-demand, 730 hours), the command
     that deploys it, and the checkov checks skipped on purpose."""
     from a2c.targets.shared import ALB_HOUR, FARGATE_GB_HOUR, FARGATE_VCPU_HOUR, HOURS, money, readme
@@ -468,7 +488,11 @@ def ecs_readme(ecs: Mapping[str, Any], app_id: str, stack_name: str, reuse_vpc: 
     creates = [network, balancer,
                f"{compute}, a task definition ({ecs['cpu']} CPU units, {ecs['memory']} MiB, "
                f"{ecs.get('cpuArchitecture', 'X86_64')}, a container health check where the application speaks HTTP) "
-               f"and a service with a deployment circuit breaker and rollback",
+               + ("and a service deployed blue/green by ECS itself: a new revision starts in a second target "
+                  f"group, the listener rule moves production traffic to it, and both stay up for "
+                  f"{strategy['bake']} minutes so that a rollback is one step (an infrastructure role lets ECS change "
+                  "the listener rule)" if strategy and strategy.get("blue_green") else
+                  "and a service with a rolling deployment, a circuit breaker and rollback"),
                "The task execution role (reads exactly the secrets the task names) and the task role",
                f"A CloudWatch Logs group ({logging['retention']} days"
                + (", encrypted with your KMS key" if logging.get("kms") else "")
@@ -531,6 +555,7 @@ class EcsTarget(Target):
             "https": {"certificateArn": ""},
             "enableExecuteCommand": False,
             "natGateways": 1,
+            "deployment": {"strategy": "rolling", "bakeTimeMinutes": 10},
             "logging": {"driver": "awslogs", "retentionDays": 30, "kmsKeyArn": ""},
             "accessLogs": {"bucket": "", "prefix": ""},
             "secretsKmsKeyArn": "",

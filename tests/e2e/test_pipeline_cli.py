@@ -5,6 +5,7 @@ repository layout, an edit refused with its field, and --help."""
 from __future__ import annotations
 
 import json
+import shutil
 
 from tests.conftest import FIXTURES
 
@@ -26,7 +27,7 @@ def _tomcat(run_a2c) -> str:
 def test_generate_pipeline_writes_the_pipeline_and_the_repository(run_a2c, workspace):
     app_id = _tomcat(run_a2c)
     assert (workspace / app_id / "pipeline.json").is_file(), "generate app-deployment writes it"
-    result = run_a2c("--json", "generate", "pipeline", "--application-id", app_id)
+    result = run_a2c("--json", "generate", "pipeline", "--application-id", app_id, "--snapshot", SNAPSHOT)
     assert result.exit_code == 0, result
     out = result.json()
     folder = workspace / app_id / "Artifacts" / "Pipeline"
@@ -35,6 +36,16 @@ def test_generate_pipeline_writes_the_pipeline_and_the_repository(run_a2c, works
         assert (folder / "CodePipeline" / name).is_file()
     repository = folder / "repository"
     assert (repository / "buildspec.yml").is_file() and (repository / "EcsDeployment" / "ecs-master.yml").is_file()
+    # The build context is exported into it: the Dockerfile at the top, the application's files, .a2c/.
+    assert (repository / "Dockerfile").read_bytes() == (workspace / app_id / "Artifacts" / "Dockerfile").read_bytes()
+    assert any((repository / "layers").rglob("*.war")) or any((repository / "layers").rglob("web.xml"))
+    assert (repository / ".a2c" / "restore-metadata.py").is_file() and (repository / "support" / "a2c").is_dir()
+    assert "build context is here" in (repository / "README.md").read_text()
+
+    assert "- `layers/`" in (repository / "README.md").read_text()
+    shutil.rmtree(repository)
+    bare = run_a2c("--json", "generate", "pipeline", "--application-id", app_id, "--no-context")
+    assert bare.exit_code == 0, bare
     assert f"--export-context {app_id}/Artifacts/Pipeline/repository" in (repository / "README.md").read_text()
 
     path = workspace / app_id / "pipeline.json"

@@ -365,3 +365,21 @@ def test_the_ec2_launch_type_deploys_its_instances(env, moto):
     (group,) = moto.client("autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"]
     assert (group["MinSize"], group["MaxSize"]) == (1, 3)
     assert {t["Key"]: t["Value"] for t in group["Tags"]}["a2c-application-id"] == env.app_id
+
+
+def test_blue_green_deploys_its_second_target_group_and_listener_rule(env, moto):
+    """ECS's blue/green: the second target group and the weighted production listener rule, read
+    back through moto's ELBv2 API. moto records the service but does not run ECS's blue/green
+    (no green revision, no traffic shift, no bake time), nor check the infrastructure role."""
+    put_secrets(moto, env)
+    edit_deployment(env, lambda d: d["ecsParameters"].update(deployment={"strategy": "blueGreen",
+                                                                          "bakeTimeMinutes": 5}))
+    result = deploy(env)
+    assert result.outputs[0].stack_status == "CREATE_COMPLETE"
+    elb = moto.client("elbv2")
+    groups = elb.describe_target_groups()["TargetGroups"]
+    assert len(groups) == 2
+    (listener,) = elb.describe_listeners(LoadBalancerArn=groups[0]["LoadBalancerArns"][0])["Listeners"]
+    (rule,) = [r for r in elb.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"] if not r["IsDefault"]]
+    weights = sorted(g.get("Weight") for g in rule["Actions"][0]["ForwardConfig"]["TargetGroups"])
+    assert rule["Priority"] == "1" and weights == [0, 100]

@@ -33,7 +33,8 @@ def test_pipeline_stack_deploys_bucket_and_roles_to_moto_codepipeline_and_codebu
     document["releaseInfo"]["ECS"]["prod"]["serviceName"] = "a2c-app-ECS-Service-1"  # moto has no ECS stack output
     path.write_text(json.dumps(document))
 
-    result = pipeline_step.run(env, pipeline_step.PipelineRequest(app_id=env.app_id, deploy=True))
+    result = pipeline_step.run(env, pipeline_step.PipelineRequest(app_id=env.app_id, deploy=True,
+                                                                       push_source=False))
 
     assert result.stack_status == "CREATE_COMPLETE", result
     resources = moto.client("cloudformation").describe_stack_resources(StackName=result.stack_name)["StackResources"]
@@ -55,5 +56,6 @@ def test_pipeline_stack_deploys_bucket_and_roles_to_moto_codepipeline_and_codebu
             assert statement["Action"] != "*" and "*" not in statement["Action"]
     assert (app_dir / "Artifacts" / "Pipeline" / "repository" / "buildspec.yml").is_file()
 
-    again = pipeline_step.run(env, pipeline_step.PipelineRequest(app_id=env.app_id, deploy=True))
+    again = pipeline_step.run(env, pipeline_step.PipelineRequest(app_id=env.app_id, deploy=True,
+                                                                       push_source=False))
     assert again.stack_status in ("CREATE_COMPLETE", "UPDATE_COMPLETE")

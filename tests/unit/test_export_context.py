@@ -70,11 +70,15 @@ def _members(data: bytes) -> dict[str, tuple]:
     return out
 
 
-def _folder(root: Path) -> dict[str, tuple]:
+def _folder(root: Path, metadata: bool = False) -> dict[str, tuple]:
+    """name -> (kind, mode, mtime, content or link target); a2c's .a2c/ metadata folder and a
+    checkout's .git only when asked."""
     out = {}
     for path in sorted(root.rglob("*")):
         st = path.lstat()
         name = str(path.relative_to(root))
+        if name.split("/")[0] == ".git" or (name.split("/")[0] == ".a2c" and not metadata):
+            continue
         if path.is_symlink():
             out[name] = ("link", 0, int(st.st_mtime), os.readlink(path))
         elif path.is_dir():
@@ -195,7 +199,7 @@ def test_the_command_exports_with_artifacts_only(tmp_path):
     assert exported["linked"] + exported["copied"] == exported["files"]
     dockerfile = (tmp_path / "context" / "Dockerfile").read_text()
     assert dockerfile == (tmp_path / "ws" / app_id / "Artifacts" / "Dockerfile").read_text()
-    assert (tmp_path / "context" / "layers").is_dir() and (tmp_path / "context" / "a2c" / "entrypoint.sh").exists()
+    assert (tmp_path / "context" / "layers").is_dir() and (tmp_path / "context" / "support" / "a2c" / "entrypoint.sh").exists()
     again = a2c(*base, "--export-context", str(tmp_path / "context"))
     assert again.returncode == 2 and "not empty" in again.stderr
     forced = a2c(*base, "--export-context", str(tmp_path / "context"), "--export-mode", "copy", "--force")
@@ -203,3 +207,56 @@ def test_the_command_exports_with_artifacts_only(tmp_path):
     assert "Exported the build context" in forced.stdout + forced.stderr
     assert f"docker build {tmp_path / 'context'}" in forced.stdout + forced.stderr
     assert a2c(*base, "--export-mode", "tar").returncode == 2  # --export-mode without --export-context
+
+
+def test_a_git_checkout_of_the_folder_gets_its_metadata_back_from_the_restore_script(app, tmp_path):
+    """Git keeps no empty folder, no mode but 644/755 and no time; the manifest and script the
+    export writes in .a2c/ give a real clone back every folder, mode and time of the export."""
+    import shutil
+    import subprocess
+
+    folder = tmp_path / "context"
+    export_context(_writer(app), folder, "copy")
+    (folder / "writable" / "var" / "empty").mkdir(parents=True)  # an empty folder, as writable/ holds
+    os.chmod(folder / "writable" / "var" / "empty", 0o775)
+    os.utime(folder / "writable" / "var" / "empty", (MADE_AT, MADE_AT))
+    manifest = json.loads((folder / ".a2c" / "context-metadata.json").read_text())
+    manifest["entries"] += [["dir", "writable", 0o755, MADE_AT], ["dir", "writable/var", 0o755, MADE_AT],
+                            ["dir", "writable/var/empty", 0o775, MADE_AT]]
+    (folder / ".a2c" / "context-metadata.json").write_text(json.dumps(manifest))
+    for name in ("writable/var", "writable"):
+        os.utime(folder / name, (MADE_AT, MADE_AT))
+    expected = _folder(folder)
+    assert (folder / ".a2c" / "restore-metadata.py").stat().st_mode & 0o777 == 0o755
+
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@t"}
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "context"]):
+        subprocess.run(["git", *args], cwd=folder, env=env, check=True, capture_output=True)
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(folder), str(clone)], check=True, capture_output=True)
+    shutil.rmtree(folder / ".git")
+    lost = _folder(clone)
+    assert lost != expected and "writable/var/empty" not in lost  # what Git dropped
+
+    done = subprocess.run([sys.executable, str(clone / ".a2c" / "restore-metadata.py")], capture_output=True,
+                          text=True, check=True)
+    assert "restored the metadata" in done.stdout
+    assert _folder(clone) == expected
+
+
+def test_the_restore_script_never_leaves_its_folder(tmp_path):
+    """A manifest naming '..', an absolute path or a path through a link changes nothing outside."""
+    from a2c.images import restore_metadata
+
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    (root / ".a2c").mkdir(parents=True)
+    outside.mkdir()
+    (outside / "f").write_text("x")
+    os.chmod(outside / "f", 0o600)
+    (root / "link").symlink_to(outside)
+    entries = [["file", "../outside/f", 0o777, 0], ["file", str(outside / "f"), 0o777, 0],
+               ["file", "link/f", 0o777, 0], ["dir", "link/new", 0o777, 0]]
+    (root / ".a2c" / "context-metadata.json").write_text(json.dumps({"version": 1, "entries": entries}))
+    assert restore_metadata.restore(str(root)) == 0
+    assert (outside / "f").stat().st_mode & 0o777 == 0o600 and not (outside / "new").exists()

@@ -195,3 +195,16 @@ def test_readme_has_cost_and_command(deployment):
     readme = render(deployment)["README.md"]
     assert "## Rough monthly cost" in readme and "a month" in readme
     assert "aws cloudformation deploy --template-file pipeline.yml" in readme
+
+
+@pytest.mark.parametrize("source", ["CodeCommit", "CodeConnections", "S3"])
+def test_checkov_is_clean_or_each_skip_is_explained(deployment, source, tmp_path):
+    from tests.checkov_run import checkov
+
+    files = render(deployment, source=source, releases=("ECS", "EKS", "AppRunner", "EcsExpress"), beta=True)
+    (tmp_path / "pipeline.yml").write_text(files["pipeline.yml"])
+    failed, skipped = checkov(tmp_path / "pipeline.yml")
+    assert failed == []
+    assert skipped  # the two on purpose, each in the README with why
+    for check in skipped:
+        assert f"`{check}`" in files["README.md"], check

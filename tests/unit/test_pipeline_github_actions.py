@@ -281,3 +281,13 @@ def test_groovy_literal_never_closes_its_quote():
 def test_templates_live_in_the_source_tree():
     root = Path(__file__).resolve().parents[2] / "templates" / "pipeline" / "github-actions"
     assert {p.name for p in root.glob("*.j2")} == {"workflow.yml.j2", "github-oidc-role.yml.j2", "README.md.j2"}
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_role_template_passes_checkov(shape, tmp_path):
+    from tests.checkov_run import checkov
+
+    path = tmp_path / "github-oidc-role.yml"
+    path.write_text(render(pipeline_json(shape))["github-oidc-role.yml"])
+    failed, skipped = checkov(path)
+    assert failed == [] and skipped == []

@@ -161,3 +161,13 @@ def test_hostile_source_and_release_values_are_refused(edit, field):
     pipeline = copy.deepcopy(jenkins_json("ecs"))
     edit(pipeline)
     _refused(field, pipeline)
+
+
+def test_deploy_says_how_to_create_the_job_instead_of_crashing(tmp_path):
+    """a2c does not call Jenkins' API: --deploy is refused with the way to do it by hand."""
+    from a2c.errors import NotSupported
+    from a2c.pipelines.jenkins import JenkinsPipeline
+
+    with pytest.raises(NotSupported) as refused:
+        JenkinsPipeline().deploy({}, {}, tmp_path, None, None, None, lambda *a: None)
+    assert "README.md" in refused.value.hint and "no stack" in refused.value.message
