@@ -52,6 +52,8 @@ def locate_process(entry: InventoryEntry, host: Host, registry: Registry) -> tup
     process (IIS sites, Windows services) are analyzed from their configuration alone.
     """
     analyzers = [a for a in registry.ordered() if not a.lists_configured]  # those that claim processes
+    if entry.kind == "scheduled":
+        return locate_job(entry, host, analyzers)
     analyzer = registry.get(entry.analyzer_id)
     if analyzer is not None and analyzer.lists_configured:
         for detection, _fields in analyzer.enumerate(host):
@@ -76,3 +78,20 @@ def locate_process(entry: InventoryEntry, host: Host, registry: Registry) -> tup
         f"application {entry.app_id} is not running on {host.name} (it was process {entry.process_id})",
         "Start the application, then run `a2c inventory` and `a2c analyze` again.",
     )
+
+
+def locate_job(entry: InventoryEntry, host: Host, analyzers: list) -> tuple[InventoryEntry, ProcessInfo]:
+    """A scheduled job, read again from its crontab or timer: the process it would start (pid 0,
+    its command line, folder, environment and user), classified as inventory did."""
+    from a2c.scheduled import find_job, job_entry
+
+    where = entry.schedule.get("unit") or entry.schedule.get("file") or "its crontab"
+    job = find_job(host, entry.identity, lambda n, e, c: any(a.wants(n, e, c) for a in analyzers))
+    notes: list[str] = []
+    claimed = classify_process(job.process, host, analyzers, notes) if job is not None else None
+    current = job_entry(job, claimed) if job is not None and claimed is not None else None
+    if current is None or current.app_id != entry.app_id:
+        raise AppNotFound(f"the scheduled job {entry.app_id} is no longer scheduled on {host.name} as inventory "
+                          f"found it ({where})", "Run `a2c inventory` again to list the applications.")
+    assert job is not None
+    return current, job.process

@@ -121,7 +121,8 @@ def command(app: AppContext, app_id: str | None, all_apps: bool, input_archive: 
                  f"a2c generate app-deployment --application-id {result.app_id} --image-uri {result.image_uri}"]
     else:
         steps = [] if build_only or artifacts_only else [
-            f"docker run --rm -p {port}:{port} {result.image}",
+            f"docker run --rm -p {port}:{port} {result.image}" if result.application_port else
+            f"docker run --rm {result.image}  # runs the job once",
             f"Review {deployment}",
             f"a2c generate app-deployment --application-id {result.app_id}",
         ]

@@ -120,8 +120,12 @@ class WorkspaceLogHandler(logging.handlers.RotatingFileHandler):
 
 def setup_file_logging(workspace: Workspace) -> None:
     root = logging.getLogger("a2c")
-    if any(getattr(h, "_a2c", False) for h in root.handlers):
-        return
+    target = os.path.abspath(workspace.log_path)
+    for existing in [h for h in root.handlers if getattr(h, "_a2c", False)]:
+        if getattr(existing, "baseFilename", "") == target:
+            return
+        root.removeHandler(existing)  # main() run again in one process, for another workspace
+        existing.close()
     try:
         # backslashreplace: a lone surrogate from a non-UTF-8 host value must not fail the write.
         handler = WorkspaceLogHandler(workspace.log_path, maxBytes=5 * 1024 * 1024, backupCount=3,

@@ -140,6 +140,13 @@ class _Retryable(HostError):
     """A connection failure worth another try: refused, silent, reset, unreachable."""
 
 
+class ConnectionFailed(HostError):
+    """The host could not be reached after the retries: a fleet reports it as a connection
+    failure (``retryable``: a later run may reach it), not a host that refused a2c."""
+
+    retryable = True
+
+
 def open_shell(options: SshOptions) -> "SshShell":
     """A connected SshShell (with retries on connection failures); HostError with what to do next."""
     budget = (options.connect_timeout * 2 + _BACKOFF * 2 ** options.retries) * (options.retries + 1) + 10
@@ -172,7 +179,7 @@ async def _connect_with_retries(options: SshOptions, tunnel: Any) -> Any:
         except _Retryable as exc:
             if attempt == options.retries:
                 tries = f" (tried {attempt + 1} times)" if attempt else ""
-                raise HostError(exc.message + tries, exc.hint) from exc
+                raise ConnectionFailed(exc.message + tries, exc.hint) from exc
             await asyncio.sleep(delay)
             delay *= 2
     raise AssertionError("unreachable")

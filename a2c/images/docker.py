@@ -86,6 +86,17 @@ class DockerBuilder(Builder):
         from a2c.parity import health_spec
 
         head = job.analysis
+        kind = (head.document["analysisInfo"].get("workload") or {}).get("kind", "service")
+        if kind == "scheduled":
+            from a2c.images.validate import validate_run_once
+
+            # A job serves no port: it is proven by running once, to exit status 0.
+            return validate_run_once(self._engine(), job.image, head.app_id, timeout, job.reporter)
+        if kind in ("worker", "fileDrop"):
+            from a2c.images.validate import validate_stays_up
+
+            # A worker serves no port and runs until stopped: proven by starting and staying up.
+            return validate_stays_up(self._engine(), job.image, head.app_id, timeout, job.reporter)
         port, path = health_spec(head.document)
         path = http_path(path, "$.containerParameters.healthCheckPath", job.source)
         return validate_image(self._engine(), job.image, head.app_id, (port, path), job.baseline, timeout, job.reporter)

@@ -111,3 +111,82 @@ def _failure(image: str, baseline: Baseline, rows: list[Row], health: tuple[int,
     return (f"{image} {'answered HTTP ' + str(result.status) if result.status else 'did not answer'} on port {port} "
             f"(path {path}{', ' + result.error if result.error and result.status else ''}) within {timeout:.0f}s; "
             f"the original was not probed ({baseline.reason})")
+
+
+RUN_ONCE = "run once"  # Validation.baseline of a job run once
+
+
+def validate_run_once(engine: DockerEngine, image: str, app_id: str, timeout: float, reporter: Reporter,
+                      environment: dict[str, str] | None = None, expected_output: str = "") -> Validation:
+    """A job (a scheduled batch) serves no port: its image is proven by running it once, to the
+    end, and reading how it ended. Passes on exit status 0 (and, when given, ``expected_output``
+    in what it printed); fails on another status, on the engine killing it (out of memory), or
+    when it is still running at ``timeout``. The container is always removed."""
+    name = f"a2c-validate-{app_id}-{random_tokens.token_hex(3)}"
+    container, _ = engine.run_detached(image, [], name, environment)
+    reporter.step(f"Running {image} once as {name}: a job, proven by its exit status")
+    started = time.monotonic()
+    try:
+        while True:
+            state = engine.container_state(container)
+            elapsed = time.monotonic() - started
+            if state.get("Status") in ("exited", "dead"):
+                return _ended(engine, container, image, state, elapsed, expected_output)
+            if elapsed + JOB_POLL_SECONDS > timeout:
+                break
+            time.sleep(JOB_POLL_SECONDS)
+        raise ValidationFailed(
+            f"{image} was still running after {timeout:.0f}s; a scheduled job must finish.\nLast log lines:\n"
+            + engine.logs(container),
+            "Check that the job does not wait for something the container cannot reach (a database, a queue, a "
+            "mounted folder); for a long job raise --validate-timeout, or skip with --no-validate.")
+    finally:
+        engine.remove(container)
+
+
+JOB_POLL_SECONDS = 0.5
+WORKER_GRACE_SECONDS = 20.0
+
+
+def validate_stays_up(engine: DockerEngine, image: str, app_id: str, timeout: float, reporter: Reporter,
+                      environment: dict[str, str] | None = None) -> Validation:
+    """A queue worker or a file-drop processor serves no port and never ends by itself: its image
+    is proven by starting and staying up (its queue client or folder poll running) for a grace
+    period, or by ending with status 0. A crash at start (a class not found, a config file
+    missing, a broker URL it cannot parse) fails with its log. The container is always removed."""
+    name = f"a2c-validate-{app_id}-{random_tokens.token_hex(3)}"
+    grace = min(WORKER_GRACE_SECONDS, timeout)
+    container, _ = engine.run_detached(image, [], name, environment)
+    reporter.step(f"Running {image} as {name}: a worker, proven by staying up for {grace:.0f}s")
+    started = time.monotonic()
+    try:
+        while time.monotonic() - started < grace:
+            state = engine.container_state(container)
+            if state.get("Status") in ("exited", "dead"):
+                return _ended(engine, container, image, state, time.monotonic() - started, "")
+            time.sleep(JOB_POLL_SECONDS)
+        output = engine.logs(container)
+        last = next((line for line in reversed(output.splitlines()) if line.strip()), "")
+        return Validation(url="", status=0, seconds=grace, baseline=RUN_ONCE,
+                          note=f"started and stayed up for {grace:.0f}s" + (f"; last output: {last[:200]}" if last else ""))
+    finally:
+        engine.remove(container)
+
+
+def _ended(engine: DockerEngine, container: object, image: str, state: dict, elapsed: float,
+           expected_output: str) -> Validation:
+    output = engine.logs(container)
+    code = state.get("ExitCode")
+    if state.get("OOMKilled"):
+        raise ValidationFailed(f"{image} was killed for lack of memory after {elapsed:.1f}s:\n{output}",
+                               "Give the job more memory (or a smaller heap) and containerize again.")
+    if code != 0:
+        raise ValidationFailed(f"{image} exited with code {code} after {elapsed:.1f}s:\n{output}",
+                               "Read the container log above; fix analysis.json or Artifacts/Dockerfile and "
+                               "containerize again.")
+    if expected_output and expected_output not in output:
+        raise ValidationFailed(f"{image} exited 0 after {elapsed:.1f}s but did not print {expected_output!r}:\n{output}",
+                               "Compare with the job's output on the host.")
+    last = next((line for line in reversed(output.splitlines()) if line.strip()), "")
+    return Validation(url="", status=0, seconds=elapsed, baseline=RUN_ONCE,
+                      note=f"ran once and exited 0 after {elapsed:.1f}s" + (f"; last output: {last[:200]}" if last else ""))

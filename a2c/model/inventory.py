@@ -31,6 +31,10 @@ class InventoryEntry:
     user: str = ""
     # Fields of applications found without a process (IIS sites, Windows services): siteName, bindings, …
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # "service" (it runs now, or is configured to), or "scheduled": a cron or systemd timer job, with
+    # its schedule (analysisInfo.workload.schedule: cron or onCalendar, timezone, user, file, line, unit).
+    kind: str = "service"
+    schedule: Mapping[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """App2Container's fields first (processId, cmdline, applicationType, webApp), ours beside."""
@@ -46,10 +50,11 @@ class InventoryEntry:
             "identity": self.identity,
             "analyzer": self.analyzer_id,
             "user": self.user,
+            **({"kind": self.kind, "schedule": dict(self.schedule)} if self.kind != "service" else {}),
         }
 
     _FIELDS = ("processId", "cmdline", "applicationType", "webApp", "webApps", "ports", "baseDirectory", "identity",
-               "analyzer", "user")
+               "analyzer", "user", "kind", "schedule")
 
     @classmethod
     def from_json(cls, app_id: str, data: Mapping[str, Any]) -> "InventoryEntry":
@@ -64,5 +69,7 @@ class InventoryEntry:
             web_apps=tuple(data.get("webApps", ())),
             ports=tuple(data.get("ports", ())),
             user=data.get("user", ""),
+            kind=data.get("kind") or "service",
+            schedule=dict(data.get("schedule") or {}),
             extra={k: v for k, v in data.items() if k not in cls._FIELDS},
         )

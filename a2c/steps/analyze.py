@@ -13,6 +13,7 @@ from typing import Any
 from a2c.analyzers.common import changedfiles
 from a2c.analyzers.common.secrets import assign_env_vars
 from a2c.analyzers.common.secretvalues import read_secret_values
+from a2c.analyzers.common.workload import workload_facts
 from a2c.analyzers.registry import Registry
 from a2c.applications import locate_process
 from a2c.env import Environment
@@ -21,6 +22,7 @@ from a2c.gateways.secretstore import StoredSecret, store_secrets
 from a2c.hosts.base import Host
 from a2c import parity
 from a2c.model import AnalyzerResult, Finding, ProcessInfo
+from a2c.scheduled import apply_to_analysis
 from a2c.workspace import ANALYSIS, Workspace
 
 log = logging.getLogger(__name__)
@@ -94,9 +96,16 @@ def analyze_application(workspace: Workspace, app_id: str, host: Host, registry:
     document = build_document(result)
     document["analysisInfo"]["platform"] = analyzer.platform  # what later steps refuse or choose by
     add_ports(document, proc)
-    probe_findings = parity.mark_incidental(document, host, guessed_port=analyzer.process_mode)
-    probe_findings += parity.record(document, parity.probe_original(host, document))
+    if entry.kind == "scheduled":  # a job listens on no port: nothing to probe (a2c/scheduled.py)
+        probe_findings = apply_to_analysis(document, entry, proc)
+    else:
+        probe_findings = parity.mark_incidental(document, host, guessed_port=analyzer.process_mode)
+        probe_findings += parity.record(document, parity.probe_original(host, document))
     document["findings"] += [f.to_json() for f in probe_findings]
+    # What kind of workload: a queue worker, a file-drop processor (scheduled jobs come marked).
+    workload = workload_facts(host, proc, document["analysisInfo"])
+    if workload:
+        document["analysisInfo"]["workload"] = workload
     document["findings"] += [f.to_json() for f in record_changes(document, host, watched)]
     app_dir = workspace.app_dir(app_id)
     sbom_findings = write_sbom(workspace, app_dir, document, analyzer, host)

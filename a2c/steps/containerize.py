@@ -150,7 +150,9 @@ def containerize(env: Environment, app_id: str, host: Host, request: Containeriz
     if builder.builds_here:  # a builder that stops reports what it wrote itself
         reporter.step(f"Wrote build artifacts to {artifacts_dir}")
     found = None
-    if request.validate and builder.builds_here and not remote and not (request.artifacts_only or request.build_only):
+    job_kind = (document["analysisInfo"].get("workload") or {}).get("kind", "service")
+    if request.validate and builder.builds_here and not remote and not (request.artifacts_only or request.build_only) \
+            and job_kind == "service":  # a job or a worker has no port to probe: it is validated by running
         found = probe_baseline(host, document, reporter)  # before the build: the original as it serves now
     job = BuildJob(plan=plan, analysis=head, host=host, artifacts_dir=artifacts_dir, artifact_names=tuple(rendered),
                    reporter=reporter, source=source, workspace=workspace, baseline=found)
@@ -223,6 +225,9 @@ def probe_baseline(host: Host, document: dict[str, Any], reporter: Reporter) -> 
 def report_validation(validation: Validation, reporter: Reporter) -> None:
     from a2c.probe import table
 
+    if validation.baseline == "run once":
+        reporter.step(f"Pre-validation succeeded: {validation.note}")
+        return
     if validation.rows:
         reporter.step("Original vs container:\n" + table(validation.rows))
         reporter.step(f"Pre-validation succeeded: the image answers like the original on every port after "

@@ -4,8 +4,10 @@ sites), each under a stable id, into inventory.json."""
 from __future__ import annotations
 
 import logging
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from a2c.analyzers.registry import Registry
 from a2c.applications import classify_process
@@ -14,6 +16,7 @@ from a2c.errors import A2CError, crash_summary
 from a2c.hosts.base import Host
 from a2c.ids import application_id
 from a2c.model import InventoryEntry
+from a2c.scheduled import job_entry, scan_jobs
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +69,8 @@ def discover(host: Host, registry: Registry, runtime: str | None = None) -> Inve
                          f"{entries[entry.app_id].process_id})")
             continue
         entries[entry.app_id] = entry
+    if asked:
+        add_scheduled_jobs(host, asked, wanted, entries, notes)
     for analyzer in analyzers:
         if not analyzer.lists_configured:
             continue
@@ -92,6 +97,41 @@ def discover(host: Host, registry: Registry, runtime: str | None = None) -> Inve
             )
             entries.setdefault(entry.app_id, entry)
     return InventoryResult(entries, notes)
+
+
+def add_scheduled_jobs(host: Host, asked: list, wanted: Any, entries: dict[str, InventoryEntry],
+                       notes: list[str]) -> None:
+    """Jobs of cron and systemd timers that run a program an analyzer claims (a2c/scheduled.py),
+    each classified from the process it would start, under an id of its file and command. A job
+    running right now is listed once: its process is the job's, not another application."""
+    try:
+        jobs, job_notes = scan_jobs(host, wanted)
+    except Exception as exc:  # unreadable schedules must not hide the running applications
+        log.exception("reading the scheduled jobs of %s failed", host.name)
+        notes.append(f"could not read the scheduled jobs: {crash_summary(exc)}")
+        return
+    notes += job_notes
+    for job in jobs:
+        claimed = classify_process(job.process, host, asked, notes)
+        if claimed is None:
+            continue
+        entry = job_entry(job, claimed)
+        running = entries.get(claimed.app_id)
+        if running is not None and running.kind == "service" and same_arguments(running.cmdline, claimed.cmdline):
+            del entries[claimed.app_id]
+            notes.append(f"process {running.process_id} is the scheduled job {entry.app_id} running now "
+                         f"({entry.schedule.get('file')}); listed once, as the job")
+        if entry.app_id in entries:
+            continue
+        entries[entry.app_id] = entry
+
+
+def same_arguments(one: str, other: str) -> bool:
+    """Whether two (masked) command lines pass the same arguments, whatever path names the program."""
+    try:
+        return shlex.split(one)[1:] == shlex.split(other)[1:]
+    except ValueError:
+        return one == other
 
 
 def run(env: Environment, request: InventoryRequest) -> InventoryResult:

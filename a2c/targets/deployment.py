@@ -54,11 +54,51 @@ def build_deployment(analysis: AnalysisHead | Mapping[str, Any], targets: Target
         # container's own disk, lost when the task stops).
         "persistentStorage": [{"path": path, "storage": "efs"} for path in analysis.persistent_storage],
     }
+    workload = (analysis.document.get("analysisInfo") or {}).get("workload")
+    if workload:  # a service without one keeps App2Container's layout (no workload field)
+        document["workload"] = build_workload(workload)
     for target in targets:
         document[target.section] = target.defaults(analysis)
     for section, flag in targets.reserved().items():
         document[section] = {flag: False}
     return document
+
+
+# Where a broker other than SQS goes on AWS: what to provision, and what the README says to change.
+BROKER_SERVICES = {"jms": "Amazon MQ", "rabbitmq": "Amazon MQ", "kafka": "Amazon MSK"}
+# The defaults deployment.json starts with: a scheduled job runs once per trigger with no retry
+# (a batch that half ran may not be safe to run again), a worker scales from 0 to 10 tasks.
+SCHEDULE_DEFAULTS = {"timezone": "UTC", "retries": 0, "deadLetterQueue": False, "concurrencyPolicy": "Forbid"}
+QUEUE_DEFAULTS = {"targetBacklogPerTask": 10, "minTasks": 0, "maxTasks": 10}
+
+
+def build_workload(workload: Mapping[str, Any]) -> dict[str, Any]:
+    """deployment.json's ``workload`` from analysis.json's ``analysisInfo.workload``: what kind of
+    application it is and, by kind, its schedule, its SQS queue (others become brokers to
+    provision) or its inbox, each with the settings a user tunes."""
+    kind = workload.get("kind") or "service"
+    result: dict[str, Any] = {"kind": kind}
+    schedule = workload.get("schedule") or {}
+    if kind == "scheduled" or schedule:
+        result["schedule"] = {"cron": schedule.get("cron", ""), "onCalendar": schedule.get("onCalendar", ""),
+                              **SCHEDULE_DEFAULTS, **({"timezone": schedule["timezone"]} if schedule.get("timezone")
+                                                      else {})}
+    queues = list(workload.get("queues") or ())
+    sqs = [q for q in queues if q.get("type") == "sqs"]
+    if sqs:
+        first = sqs[0]
+        result["queue"] = {"type": "sqs", "name": first.get("name", ""), "url": first.get("url", ""), **QUEUE_DEFAULTS}
+    others = [q for q in queues if q.get("type") != "sqs" or (sqs and q is not sqs[0])]
+    if others:
+        result["otherBrokers"] = [
+            {"type": q.get("type", ""), "endpoint": q.get("endpoint") or q.get("url") or q.get("name", ""),
+             "provision": BROKER_SERVICES.get(q.get("type", ""), "Amazon SQS"),
+             "setting": f"the endpoint in {q['foundIn']}" if q.get("foundIn") else "the application's broker endpoint"}
+            for q in others]
+    inbox = workload.get("inbox") or {}
+    if kind == "fileDrop" or inbox:
+        result["inbox"] = {"path": inbox.get("path", ""), "bucket": ""}
+    return result
 
 
 def ecr_parameters(analysis: AnalysisHead) -> dict[str, Any]:

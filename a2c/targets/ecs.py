@@ -224,6 +224,38 @@ def check_deployment_strategy(settings: Mapping[str, Any], nlb: bool, source: st
     return {"blue_green": strategy == "blueGreen", "bake": bake, "target_groups": [trusted(g) for g in groups]}
 
 
+EMAIL = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
+
+
+def check_alerts(ecs: Mapping[str, Any], source: str, service: bool = True) -> dict[str, Any]:
+    """ecsParameters.alerts: lifecycle alerts (templates/ecs/alerts.yml.j2) when enabled, else {}.
+    ``service``: the stack has a Service whose failed deployments are reported too; a template
+    without one sets ``cluster`` (a reused cluster's ARN) and ``family`` to scope the task rule."""
+    alerts = ecs.get("alerts") or {}
+    if not alerts.get("enabled", False):
+        return {}
+    email = alerts.get("email", "")
+    if email:
+        safe.matches(email, EMAIL, "email address", "$.ecsParameters.alerts.email", source)
+    key = alerts.get("kmsKeyArn", "")
+    if key:
+        safe.matches(key, KMS_KEY_ARN, "KMS key ARN", "$.ecsParameters.alerts.kmsKeyArn", source)
+    return {"email": email, "kms": key, "service": service, "cluster": "", "family": ""}
+
+
+def alerts_readme(alerts: Mapping[str, Any]) -> list[str]:
+    """The README's lines for the alerts: what is created, and what it costs."""
+    if not alerts:
+        return []
+    mail = f"mailing {alerts['email']} (the AlertEmail parameter; AWS asks the address to confirm)" if alerts["email"] \
+        else "with no subscription yet (set the AlertEmail parameter, or subscribe endpoints to it)"
+    return [f"Lifecycle alerts: EventBridge rules on this stack's tasks that stop with a non-zero exit code or fail to "
+            f"start{' and on failed service deployments' if alerts['service'] else ''}, to an SNS topic {mail}, "
+            + ("encrypted with your KMS key (its policy must let events.amazonaws.com use it)" if alerts["kms"] else
+               "encrypted with a KMS key of its own (about $1 a month; EventBridge cannot publish to a topic "
+               "encrypted with the AWS managed key alias/aws/sns)")]
+
+
 def check_access_logs(access: Mapping[str, Any], source: str) -> dict[str, str]:
     """ecsParameters.accessLogs: the load balancer's access logs, to a bucket the user owns."""
     bucket = access.get("bucket", "")
@@ -282,7 +314,21 @@ def check_deployment(deployment: Mapping[str, Any], source: str) -> None:
 
 
 def render_ecs(deployment: Mapping[str, Any], image_uri: str, source: str = "deployment.json") -> dict[str, str]:
-    """``{relative path: text}`` for EcsDeployment/."""
+    """``{relative path: text}`` for EcsDeployment/: a service, or for a workload of another kind
+    (deployment.json's ``workload.kind``) that kind's architecture."""
+    kind = (deployment.get("workload") or {}).get("kind", "service")
+    if kind == "scheduled":
+        from a2c.targets.ecs_scheduled import render_scheduled
+
+        return render_scheduled(deployment, image_uri, source)
+    if kind == "worker":
+        from a2c.targets.ecs_worker import render_worker
+
+        return render_worker(deployment, image_uri, source)
+    if kind == "fileDrop":
+        from a2c.targets.ecs_filedrop import render_filedrop
+
+        return render_filedrop(deployment, image_uri, source)
     check_deployment(deployment, source)
     if image_uri:
         safe.image_reference(image_uri, "the image URI (--image-uri, or the image pushed to ECR)", source)
@@ -327,6 +373,7 @@ def render_ecs(deployment: Mapping[str, Any], image_uri: str, source: str = "dep
         raise InvalidFile(f"{source}: $.ecsParameters.natGateways: tasks on EC2 get no public address, so they need a "
                           "NAT gateway to reach ECR and CloudWatch", "Set $.ecsParameters.natGateways to 1 or 2.")
     storage = efs_volumes(deployment, source)
+    alerts = check_alerts(ecs, source)
     listeners = exposed(deployment, source)
     nlb = any(item["protocol"] == "tcp" for item in listeners)
     if nlb and certificate:
@@ -427,6 +474,7 @@ def render_ecs(deployment: Mapping[str, Any], image_uri: str, source: str = "dep
         task_ports=task_ports,
         depends_on=depends_on,
         strategy=strategy,
+        alerts=alerts,
         mount_subnets=[trusted(f"!Select [{i}, !Ref PrivateSubnetIds]" if private_subnets else
                                f"!Select [{i}, !Ref SubnetIds]" if reuse_vpc else
                                f"!Ref PrivateSubnet{i + 1}" if private_tasks else f"!Ref PublicSubnet{i + 1}")
@@ -440,7 +488,7 @@ def render_ecs(deployment: Mapping[str, Any], image_uri: str, source: str = "dep
         "README.md": ecs_readme(ecs, app_id, stack_name, bool(reuse_vpc), certificate, scaling, skipped,
                                 launch_type=launch_type, capacity=capacity, nat_gateways=nat_gateways,
                                 private_tasks=private_tasks, nlb=nlb, logging=logging, access_logs=access_logs,
-                                windows=windows, strategy=strategy),
+                                windows=windows, strategy=strategy, alerts=alerts),
     }
 
 
@@ -454,7 +502,7 @@ def ecs_readme(ecs: Mapping[str, Any], app_id: str, stack_name: str, reuse_vpc: 
                capacity: Mapping[str, Any] | None = None, nat_gateways: int = 0, private_tasks: bool = False,
                nlb: bool = False, logging: Mapping[str, Any] | None = None,
                access_logs: Mapping[str, str] | None = None, windows: bool = False,
-               strategy: Mapping[str, Any] | None = None) -> str:
+               strategy: Mapping[str, Any] | None = None, alerts: Mapping[str, Any] | None = None) -> str:
     """What the stack creates, a rough monthly cost (us-east-1 on-demand, 730 hours), the command
     that deploys it, and the checkov checks skipped on purpose."""
     from a2c.targets.shared import ALB_HOUR, FARGATE_GB_HOUR, FARGATE_VCPU_HOUR, HOURS, money, readme
@@ -505,6 +553,7 @@ def ecs_readme(ecs: Mapping[str, Any], app_id: str, stack_name: str, reuse_vpc: 
             if scaling.get("scheduled") else []
         creates.append(f"Application Auto Scaling between {scaling['min']} and {scaling['max']} tasks: "
                        + "; ".join(how))
+    creates += alerts_readme(alerts or {})
     monthly = running + ALB_HOUR * HOURS + NAT_HOUR * HOURS * (nat_gateways if private_tasks and not reuse_vpc else 0)
     cost = [f"About {money(monthly)} a month for {running_text}, the load balancer"
             + (f" and {nat_gateways} NAT gateway(s)" if private_tasks and not reuse_vpc and nat_gateways else "")

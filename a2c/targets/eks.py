@@ -250,7 +250,17 @@ def _tags(eks: Mapping[str, Any], app_id: str, source: str) -> str:
 
 # -- rendering -------------------------------------------------------------------------------
 def render_eks(deployment: Mapping[str, Any], image_uri: str, source: str = "deployment.json") -> dict[str, str]:
-    """``{relative path: text}`` for EksDeployment/."""
+    """``{relative path: text}`` for EksDeployment/: a Deployment, or for a workload of another
+    kind (deployment.json's ``workload.kind``) that kind's objects."""
+    kind = (deployment.get("workload") or {}).get("kind", "service")
+    if kind == "scheduled":
+        from a2c.targets.eks_workloads import render_cronjob
+
+        return render_cronjob(deployment, image_uri, source)
+    if kind == "worker":
+        from a2c.targets.eks_worker import render_keda_worker
+
+        return render_keda_worker(deployment, image_uri, source)
     check_shared(deployment, source)
     if image_uri:
         safe.image_reference(image_uri, "the image URI (--image-uri, or the image pushed to ECR)", source)
@@ -417,6 +427,8 @@ class EksTarget(Target):
 
     def next_steps(self, deployment: Mapping[str, Any], folder: str) -> list[str]:
         name = kube_name(deployment["applicationId"])
+        if (deployment.get("workload") or {}).get("kind", "service") != "service":
+            return [f"kubectl apply -f {folder}"]  # a CronJob or worker: plain manifests, no chart
         return [f"kubectl apply -f {folder}", f"or: helm install {name} {folder}/chart"]
 
     def deploy(self, deployment: Mapping[str, Any], folder: Path, aws: Any, reporter: Reporter,

@@ -104,7 +104,7 @@ def test_corrupt_archive(run_a2c, workspace, tmp_path):
 def test_usage_error_exit_status(run_a2c, workspace):
     result = run_a2c("containerize")
     assert result.exit_code == ExitStatus.USAGE
-    assert "exactly one of --application-id and --input-archive" in result.stderr
+    assert "exactly one of --application-id, --input-archive and --all" in result.stderr
 
 
 def test_hostile_server_xml_is_a_finding_not_a_crash(run_a2c, workspace, tmp_path):

@@ -161,6 +161,7 @@ def test_inventory_of_a_fleet_with_a_summary(capsys, ws, tmp_path, sshd, peers):
     rows = {row["target"]: row for row in document["targets"]}
     assert rows["alpha"]["ok"] and rows["beta"]["ok"] and not rows["down"]["ok"]
     assert "refused" in rows["down"]["error"].lower() or "connect" in rows["down"]["error"].lower()
+    assert rows["down"]["kind"] == "connection"  # unreachable, not a host that refused a2c
     assert elapsed < 60
 
     # each target's files, as a local run writes them

@@ -440,3 +440,18 @@ def test_validate_cuts_echoed_values():
     with pytest.raises(InvalidFile) as caught:
         validate(document, "analysis", "analysis.json")
     assert len(caught.value.message) < 1000 and len(caught.value.hint) < 1000
+
+
+def test_main_run_again_in_one_process_logs_to_the_new_workspace(tmp_path):
+    """A long-lived process (a test run, a service calling main) that runs a2c for two workspaces
+    logs each run to its own workspace, not to the first one's file."""
+    first, second = Workspace(tmp_path / "one").ensure(), Workspace(tmp_path / "two").ensure()
+    with _own_log_handlers():
+        setup_file_logging(first)
+        logging.getLogger("a2c.test").error("to the first")
+        setup_file_logging(second)
+        logging.getLogger("a2c.test").error("to the second")
+        handlers = [h for h in logging.getLogger("a2c").handlers if getattr(h, "_a2c", False)]
+    assert len(handlers) == 1
+    assert "to the first" in first.log_path.read_text() and "to the second" not in first.log_path.read_text()
+    assert "to the second" in second.log_path.read_text()

@@ -22,7 +22,7 @@ def test_the_builtins_come_through_the_entry_points():
     assert notes == []
     assert {"java-tomcat", "java-generic", "dotnet-core", "dotnet-iis"} <= {c.id for c in analyzers}
     assert [c.id for c in load_classes("targets")[0]] == ["apprunner", "ecs", "ecs-express", "eks"]
-    assert {c.id for c in load_classes("builders")[0]} == {"docker", "windows"}
+    assert {c.id for c in load_classes("builders")[0]} == {"docker", "windows", "codebuild"}
     pipelines, notes = load_classes("pipelines")
     assert notes == [] and {c.id for c in pipelines} >= {"codepipeline"}
 
