@@ -446,6 +446,13 @@ def read_timer(scan: _Scan, name: str) -> None:
     if service is None:
         return
     service_path, settings = service
+    kind = schedules.unit_value(settings, "Service", "Type") or "simple"
+    if kind != "oneshot" and schedules.unit_list(settings, "Install", "WantedBy"):
+        # A daemon the timer only (re)starts (Debian's jetty9.timer starts jetty9.service daily,
+        # which boots with multi-user.target anyway): a service, found as one when it runs.
+        scan.notes.append(f"{timer_path} triggers {service_name}, a {kind} service that is also started at boot "
+                          "(WantedBy=); listed as a service when it runs, not as a job")
+        return
     user = schedules.unit_value(settings, "Service", "User") or "root"
     account = scan.account(user)
     specifiers = schedules.unit_specifiers(service_name, account.name, account.home, account.uid, scan.host.name)

@@ -469,3 +469,23 @@ def test_the_analysis_schema_takes_a_workload():
         document["analysisInfo"]["workload"] = bad
         with pytest.raises(InvalidFile, match="workload"):
             validate(document, "analysis", "analysis.json")
+
+
+def test_a_timer_that_only_restarts_a_daemon_is_not_a_job(tmp_path):
+    """Debian's jetty9 package ships jetty9.timer (OnCalendar=daily) beside jetty9.service, a
+    simple service started at boot: the timer only restarts the server, which inventory lists as
+    a service when it runs. A oneshot service behind a timer stays a job."""
+    host = _host(tmp_path, {
+        "lib/systemd/system/jetty9.timer": "[Unit]\nDescription=Weekly trigger for jetty9 logging.\n\n"
+                                           "[Timer]\nOnCalendar=daily\nPersistent=true\n\n"
+                                           "[Install]\nWantedBy=multi-user.target\n",
+        "lib/systemd/system/jetty9.service": "[Service]\nType=simple\nUser=root\n"
+                                             "ExecStart=/usr/bin/java -jar /usr/share/jetty9/start.jar\n\n"
+                                             "[Install]\nWantedBy=multi-user.target\n",
+        "lib/systemd/system/purge.timer": "[Timer]\nOnCalendar=daily\n\n[Install]\nWantedBy=timers.target\n",
+        "lib/systemd/system/purge.service": "[Service]\nType=oneshot\nExecStart=/usr/bin/java -jar /opt/purge.jar\n",
+    }, links={"etc/systemd/system/multi-user.target.wants/jetty9.timer": "/lib/systemd/system/jetty9.timer",
+              "etc/systemd/system/timers.target.wants/purge.timer": "/lib/systemd/system/purge.timer"})
+    jobs, notes = scan_jobs(host, _wanted)
+    assert [j.schedule["unit"] for j in jobs] == ["purge.timer"]
+    assert any("jetty9.timer triggers jetty9.service" in n for n in notes)
