@@ -5,7 +5,6 @@ that may read that bucket only. cfn-lint clean, checkov clean with each skip in 
 
 from __future__ import annotations
 
-import copy
 import json
 import shutil
 import subprocess
@@ -13,6 +12,7 @@ import subprocess
 import pytest
 
 from tests.conftest import FIXTURES, missing
+from tests.unit.test_target_ecs import _variant  # dotted-path edits of a deployment.json
 
 from a2c.errors import InvalidFile
 from a2c.targets.ecs_filedrop import render_filedrop
@@ -22,17 +22,6 @@ from a2c.targets.ecs_filedrop import render_filedrop
 def deployment():
     document = json.loads((FIXTURES / "expected" / "legacy-tomcat" / "deployment.json").read_text())
     document["workload"] = {"kind": "fileDrop", "inbox": {"path": "/srv/inbox", "bucket": ""}}
-    return document
-
-
-def _variant(base, **changes):
-    document = copy.deepcopy(base)
-    for path, value in changes.items():
-        target = document
-        *parents, last = path.split(".")
-        for parent in parents:
-            target = target.setdefault(parent, {})
-        target[last] = value
     return document
 
 

@@ -11,7 +11,6 @@ below as a JSON Schema with no unknown field allowed."""
 
 from __future__ import annotations
 
-import copy
 import json
 import shutil
 import subprocess
@@ -20,6 +19,7 @@ import pytest
 import yaml
 
 from tests.conftest import FIXTURES, missing
+from tests.unit.test_target_ecs import _variant  # dotted-path edits of a deployment.json
 
 from a2c.errors import InvalidFile
 from a2c.targets.ecs_worker import render_worker
@@ -36,17 +36,6 @@ def deployment():
     document = json.loads((FIXTURES / "expected" / "legacy-tomcat" / "deployment.json").read_text())
     document["workload"] = {"kind": "worker", "queue": {"type": "sqs", "name": "orders", "url": AWS_URL,
                                                         "targetBacklogPerTask": 10, "minTasks": 0, "maxTasks": 10}}
-    return document
-
-
-def _variant(base, **changes):
-    document = copy.deepcopy(base)
-    for path, value in changes.items():
-        target = document
-        *parents, last = path.split(".")
-        for parent in parents:
-            target = target.setdefault(parent, {})
-        target[last] = value
     return document
 
 
